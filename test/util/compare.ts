@@ -1,0 +1,67 @@
+// One tolerance table and one comparison helper for every numeric test (style.md: |a - r| <= atol + rtol*|r|,
+// NaN/Inf must match; a failure prints max abs error, max rel error, mismatch count and the first 5 mismatches).
+
+/** Tolerances. Changing one needs a comment saying why. */
+export const TOL = {
+  /** f32 forward of elementwise ops vs float64 reference. */
+  forward: { atol: 1e-5, rtol: 1e-4 },
+  /** f32 gradients vs float64 reference backward. */
+  grad: { atol: 1e-4, rtol: 1e-3 },
+  /** Central finite differences in float64 vs analytic float64 backward. */
+  fd: { atol: 1e-6, rtol: 1e-5 },
+  /** Reductions over K terms: atol grows with sqrt(K) (rounding error of an f32 sum of K terms). */
+  reduce: (K: number) => ({ atol: 1e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }),
+  /** Exact integer ops (gather indices, copies). */
+  exact: { atol: 0, rtol: 0 },
+} as const;
+
+export interface Tol { atol: number; rtol: number }
+
+export function compareReport(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tol): string | null {
+  if (got.length !== ref.length) return `${name}: length ${got.length} != reference length ${ref.length}`;
+  let maxAbs = 0, maxRel = 0, bad = 0;
+  const first: string[] = [];
+  for (let i = 0; i < ref.length; i++) {
+    const a = got[i], r = ref[i];
+    let ok: boolean;
+    if (Number.isNaN(r) || !Number.isFinite(r)) ok = Object.is(a, r) || (Number.isNaN(a) && Number.isNaN(r));
+    else {
+      const e = Math.abs(a - r);
+      ok = e <= tol.atol + tol.rtol * Math.abs(r);
+      if (!Number.isNaN(e)) { if (e > maxAbs) maxAbs = e; const rel = e / Math.max(Math.abs(r), 1e-30); if (rel > maxRel && Math.abs(r) > tol.atol) maxRel = rel; }
+      if (Number.isNaN(a)) ok = false;
+    }
+    if (!ok) { bad++; if (first.length < 5) first.push(`[${i}] got ${a} want ${r}`); }
+  }
+  if (bad === 0) return null;
+  return `${name}: ${bad}/${ref.length} mismatches (atol ${tol.atol}, rtol ${tol.rtol}); max abs err ${maxAbs.toExponential(3)}, max rel err ${maxRel.toExponential(3)}; first: ${first.join('; ')}`;
+}
+
+/** Throws with a full report when got and ref differ beyond tol. Returns the max abs difference. */
+export function assertClose(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tol): number {
+  const msg = compareReport(name, got, ref, tol);
+  if (msg) throw new Error(msg);
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i])) m = Math.max(m, Math.abs(got[i] - ref[i]));
+  return m;
+}
+
+/** Deterministic PRNG (mulberry32) for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n uniform values in [lo, hi) as float64, seeded. */
+export function randn(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  const r = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
