@@ -1,0 +1,220 @@
+// Batched matmul: out[b] = alpha * op(A[b]) @ op(B[b]) (+ bias[N]), op = identity or transpose.
+// Shapes: op(A) [M, K], op(B) [K, N], out [batch, M, N]; A is [M, K] or (transA) [K, M], B is [K, N] or
+// (transB) [N, K]. Batch strides sA, sB in elements (0 broadcasts one matrix over the batch).
+// Three designs behind one launcher (src/ops/matmul.ts): naive (baseline "version 1"), register-blocked (rb:
+// each invocation owns a 4x4 output block, vec4 loads where aligned, no workgroup memory: fast on CPU adapters)
+// and workgroup-tiled (tiled: 64x64 tile per workgroup in shared memory, 4x4 per invocation: for real GPUs).
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { KernelFamily, ENTRY } from '../src/gpu/kernel.ts';
+
+export interface MatmulVariant { [k: string]: string | number | boolean; transA: boolean; transB: boolean; bias: boolean }
+
+const PARAMS: [string, 'u32' | 'f32'][] = [['batch', 'u32'], ['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['sA', 'u32'], ['sB', 'u32'], ['alpha', 'f32']];
+
+function bindings(bias: boolean, vecA = false, vecB = false) {
+  const b = [
+    { name: 'A', access: 'read' as const, type: vecA ? 'vec4<f32>' as const : 'f32' as const },
+    { name: 'B', access: 'read' as const, type: vecB ? 'vec4<f32>' as const : 'f32' as const },
+    { name: 'out', access: 'read_write' as const },
+  ];
+  if (bias) b.push({ name: 'bias', access: 'read' as const, type: 'f32' as const });
+  return b;
+}
+
+/** Index helpers for A(m, k) and B(k, n) within a batch, per transpose flags. */
+function indexFns(transA: boolean, transB: boolean): string {
+  return `
+fn ia(m: u32, k: u32) -> u32 { return ${transA ? 'k * p.M + m' : 'm * p.K + k'}; }
+fn ib(k: u32, n: u32) -> u32 { return ${transB ? 'n * p.K + k' : 'k * p.N + n'}; }`;
+}
+
+/** One invocation per output element. */
+export const matmulNaive = new KernelFamily<MatmulVariant>('matmul_naive', ({ transA, transB, bias }) => ({
+  name: `matmul_naive${transA ? '_tA' : ''}${transB ? '_tB' : ''}${bias ? '_bias' : ''}`,
+  bindings: bindings(bias),
+  params: PARAMS,
+  workgroup: [64],
+  body: indexFns(transA, transB) + wgsl`
+// out[b, m, n] = alpha * sum_k A(m, k) B(k, n) (+ bias[n]); one invocation per output element.
+${ENTRY} {
+  let i = linear_wg(wid, nwg) * WG_SIZE + lid;
+  if (i >= p.batch * p.M * p.N) { return; }
+  let n = i % p.N;
+  let m = (i / p.N) % p.M;
+  let b = i / (p.M * p.N);
+  let oa = b * p.sA;
+  let ob = b * p.sB;
+  var acc = 0.0;
+  for (var k = 0u; k < p.K; k = k + 1u) { acc = acc + A[oa + ia(m, k)] * B[ob + ib(k, n)]; }
+  acc = acc * p.alpha;
+#if ${bias}
+  acc = acc + bias[n];
+#endif
+  out[i] = acc;
+}`,
+}));
+
+/**
+ * Register-blocked: one invocation per 4x4 output block, k stepped by 4, operands loaded as 4x4 register tiles.
+ * `vec`: A and B bound as vec4 arrays (needs the contiguous dimension of each operand to be a multiple of 4:
+ * K for A, N for B, M for transposed A, K for transposed B); otherwise scalar bounds-checked loads.
+ */
+export const matmulRB = new KernelFamily<MatmulVariant & { vec: boolean }>('matmul_rb', ({ transA, transB, bias, vec }) => ({
+  name: `matmul_rb${vec ? '_vec4' : ''}${transA ? '_tA' : ''}${transB ? '_tB' : ''}${bias ? '_bias' : ''}`,
+  bindings: bindings(bias, vec, vec),
+  params: PARAMS,
+  workgroup: [64],
+  body: wgsl`
+#if ${!vec}
+${indexFns(transA, transB)}
+fn la(oa: u32, m: u32, k: u32) -> f32 { if (m < p.M && k < p.K) { return A[oa + ia(m, k)]; } return 0.0; }
+fn lb(ob: u32, k: u32, n: u32) -> f32 { if (k < p.K && n < p.N) { return B[ob + ib(k, n)]; } return 0.0; }
+#endif
+// Rows of the 4x4 A tile: ar[i] = A(m0+i, k..k+3). Rows of the B tile: br[j] = B(k+j, n0..n0+3).
+${ENTRY} {
+  let tilesN = (p.N + 3u) / 4u;
+  let tilesM = (p.M + 3u) / 4u;
+  let t = linear_wg(wid, nwg) * WG_SIZE + lid;
+  if (t >= p.batch * tilesM * tilesN) { return; }
+  let n0 = (t % tilesN) * 4u;
+  let m0 = ((t / tilesN) % tilesM) * 4u;
+  let b = t / (tilesM * tilesN);
+  var acc: array<vec4<f32>, 4>;
+  acc[0] = vec4<f32>(0.0); acc[1] = vec4<f32>(0.0); acc[2] = vec4<f32>(0.0); acc[3] = vec4<f32>(0.0);
+#if ${vec}
+  // vec4 indices (units of 4 floats); rows clamped to stay in bounds (their results are never stored).
+  let oa = b * p.sA / 4u;
+  let ob = b * p.sB / 4u;
+  let mm = array<u32, 4>(min(m0, p.M - 1u), min(m0 + 1u, p.M - 1u), min(m0 + 2u, p.M - 1u), min(m0 + 3u, p.M - 1u));
+  let nn = array<u32, 4>(min(n0, p.N - 1u), min(n0 + 1u, p.N - 1u), min(n0 + 2u, p.N - 1u), min(n0 + 3u, p.N - 1u));
+  for (var k = 0u; k < p.K; k = k + 4u) {
+    var ar: array<vec4<f32>, 4>;
+    var br: array<vec4<f32>, 4>;
+#if ${!transA}
+    ar[0] = A[oa + (mm[0] * p.K + k) / 4u]; ar[1] = A[oa + (mm[1] * p.K + k) / 4u];
+    ar[2] = A[oa + (mm[2] * p.K + k) / 4u]; ar[3] = A[oa + (mm[3] * p.K + k) / 4u];
+#else
+    // A stored [K, M]: at[j] = A(m0..m0+3, k+j); transpose in registers.
+    let a0 = A[oa + (k * p.M + m0) / 4u]; let a1 = A[oa + ((k + 1u) * p.M + m0) / 4u];
+    let a2 = A[oa + ((k + 2u) * p.M + m0) / 4u]; let a3 = A[oa + ((k + 3u) * p.M + m0) / 4u];
+    ar[0] = vec4<f32>(a0.x, a1.x, a2.x, a3.x); ar[1] = vec4<f32>(a0.y, a1.y, a2.y, a3.y);
+    ar[2] = vec4<f32>(a0.z, a1.z, a2.z, a3.z); ar[3] = vec4<f32>(a0.w, a1.w, a2.w, a3.w);
+#endif
+#if ${!transB}
+    br[0] = B[ob + (k * p.N + n0) / 4u]; br[1] = B[ob + ((k + 1u) * p.N + n0) / 4u];
+    br[2] = B[ob + ((k + 2u) * p.N + n0) / 4u]; br[3] = B[ob + ((k + 3u) * p.N + n0) / 4u];
+#else
+    // B stored [N, K]: bt[j] = B(k..k+3, n0+j); transpose in registers.
+    let b0 = B[ob + (nn[0] * p.K + k) / 4u]; let b1 = B[ob + (nn[1] * p.K + k) / 4u];
+    let b2 = B[ob + (nn[2] * p.K + k) / 4u]; let b3 = B[ob + (nn[3] * p.K + k) / 4u];
+    br[0] = vec4<f32>(b0.x, b1.x, b2.x, b3.x); br[1] = vec4<f32>(b0.y, b1.y, b2.y, b3.y);
+    br[2] = vec4<f32>(b0.z, b1.z, b2.z, b3.z); br[3] = vec4<f32>(b0.w, b1.w, b2.w, b3.w);
+#endif
+    for (var i = 0u; i < 4u; i = i + 1u) {
+      acc[i] = acc[i] + ar[i].x * br[0] + ar[i].y * br[1] + ar[i].z * br[2] + ar[i].w * br[3];
+    }
+  }
+#else
+  let oa = b * p.sA;
+  let ob = b * p.sB;
+  for (var k = 0u; k < p.K; k = k + 4u) {
+    var br: array<vec4<f32>, 4>;
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      br[j] = vec4<f32>(lb(ob, k + j, n0), lb(ob, k + j, n0 + 1u), lb(ob, k + j, n0 + 2u), lb(ob, k + j, n0 + 3u));
+    }
+    for (var i = 0u; i < 4u; i = i + 1u) {
+      let ar = vec4<f32>(la(oa, m0 + i, k), la(oa, m0 + i, k + 1u), la(oa, m0 + i, k + 2u), la(oa, m0 + i, k + 3u));
+      acc[i] = acc[i] + ar.x * br[0] + ar.y * br[1] + ar.z * br[2] + ar.w * br[3];
+    }
+  }
+#endif
+  let oo = b * p.M * p.N;
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let m = m0 + i;
+    if (m >= p.M) { break; }
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let n = n0 + j;
+      if (n >= p.N) { break; }
+      var v = acc[i][j] * p.alpha;
+#if ${bias}
+      v = v + bias[n];
+#endif
+      out[oo + m * p.N + n] = v;
+    }
+  }
+}`,
+}));
+
+/**
+ * Workgroup-tiled (real GPUs): a 16x16 workgroup computes a 64x64 output tile, each invocation a 4x4 block;
+ * A and B k-slices of 64x16 / 16x64 staged in workgroup memory, one barrier pair per k-step of 16.
+ */
+export const matmulTiled = new KernelFamily<MatmulVariant>('matmul_tiled', ({ transA, transB, bias }) => ({
+  name: `matmul_tiled${transA ? '_tA' : ''}${transB ? '_tB' : ''}${bias ? '_bias' : ''}`,
+  bindings: bindings(bias),
+  params: PARAMS,
+  workgroup: [16, 16],
+  body: indexFns(transA, transB) + wgsl`
+var<workgroup> As: array<array<f32, 65>, 16>;  // [k][m], padded against bank conflicts
+var<workgroup> Bs: array<array<f32, 65>, 16>;  // [k][n]
+${ENTRY} {
+  let tilesN = (p.N + 63u) / 64u;
+  let tilesM = (p.M + 63u) / 64u;
+  let t = linear_wg(wid, nwg);
+  // Every invocation of a workgroup takes the same branch: uniform control flow for the barriers.
+  let valid = t < p.batch * tilesM * tilesN;
+  let tt = select(0u, t, valid);
+  let tn = tt % tilesN;
+  let tm = (tt / tilesN) % tilesM;
+  let b = tt / (tilesM * tilesN);
+  let oa = b * p.sA;
+  let ob = b * p.sB;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  var acc: array<array<f32, 4>, 4>;
+  for (var i = 0u; i < 4u; i = i + 1u) { for (var j = 0u; j < 4u; j = j + 1u) { acc[i][j] = 0.0; } }
+  for (var k0 = 0u; k0 < p.K; k0 = k0 + 16u) {
+    // 256 invocations load 64x16 of A and 16x64 of B: 4 elements each.
+    for (var e = 0u; e < 4u; e = e + 1u) {
+      let idx = lid * 4u + e;          // 0..1023
+      let kk = idx % 16u;
+      let mm = idx / 16u;              // 0..63
+      let gm = tm * 64u + mm;
+      let gk = k0 + kk;
+      var av = 0.0;
+      if (gm < p.M && gk < p.K) { av = A[oa + ia(gm, gk)]; }
+      As[kk][mm] = av;
+      let nn = idx % 64u;
+      let kb = idx / 64u;              // 0..15
+      let gn = tn * 64u + nn;
+      let gkb = k0 + kb;
+      var bv = 0.0;
+      if (gn < p.N && gkb < p.K) { bv = B[ob + ib(gkb, gn)]; }
+      Bs[kb][nn] = bv;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 16u; kk = kk + 1u) {
+      var ar: array<f32, 4>;
+      var br: array<f32, 4>;
+      for (var i = 0u; i < 4u; i = i + 1u) { ar[i] = As[kk][ty * 4u + i]; br[i] = Bs[kk][tx * 4u + i]; }
+      for (var i = 0u; i < 4u; i = i + 1u) { for (var j = 0u; j < 4u; j = j + 1u) { acc[i][j] = acc[i][j] + ar[i] * br[j]; } }
+    }
+    workgroupBarrier();
+  }
+  if (!valid) { return; }
+  let oo = b * p.M * p.N;
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let m = tm * 64u + ty * 4u + i;
+    if (m >= p.M) { break; }
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let n = tn * 64u + tx * 4u + j;
+      if (n >= p.N) { break; }
+      var v = acc[i][j] * p.alpha;
+#if ${bias}
+      v = v + bias[n];
+#endif
+      out[oo + m * p.N + n] = v;
+    }
+  }
+}`,
+}));

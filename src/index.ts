@@ -1,0 +1,11 @@
+// flam-webgpu public API (engine layer). Node users create a device with `nodeRuntime()` from
+// 'flam-webgpu/node'; browsers with `browserRuntime()`.
+export * from './gpu/index.ts';
+export { Tensor, Storage, empty, tensor, scope, keep, shapeSize } from './tensor/tensor.ts';
+export type { DType, GradNode } from './tensor/tensor.ts';
+export { backward, noGrad, isGradEnabled } from './autograd/tape.ts';
+export * from './autograd/ops.ts';
+export { AdamW, gradNormSquared } from './train/optim.ts';
+export type { AdamWOptions } from './train/optim.ts';
+export { matmulOp, chooseMatmul } from './ops/matmul.ts';
+export type { MatmulDesign, MatmulArgs } from './ops/matmul.ts';
