@@ -257,7 +257,7 @@ export function writeWav(audio: ArrayLike<number> | ArrayLike<number>[], sampleR
   const dataBytes = frames * blockAlign;
   if (dataBytes > 0xfffffff0 - 100) throw new Error(`writeWav: ${dataBytes} bytes of audio exceed the 4 GiB RIFF limit`);
   const ext = opts.extensible ?? false;
-  const fmtSize = ext ? 40 : 16;
+  const fmtSize = ext ? 40 : isFloat ? 18 : 16; // non-PCM fmt chunks carry cbSize (0 here)
   const factSize = isFloat ? 12 : 0; // fact chunk: required by the spec for non-PCM data
   const total = 12 + 8 + fmtSize + factSize + 8 + dataBytes + (dataBytes & 1);
   const out = new Uint8Array(total);
@@ -280,7 +280,7 @@ export function writeWav(audio: ArrayLike<number> | ArrayLike<number>[], sampleR
     dv.setUint32(p + 20, mask >>> 0, true);
     dv.setUint16(p + 24, tag, true);
     for (let i = 0; i < 14; i++) out[p + 26 + i] = GUID_TAIL[i];
-  }
+  } else if (isFloat) dv.setUint16(p + 16, 0, true);
   p += fmtSize;
   if (isFloat) { ascii(p, 'fact'); dv.setUint32(p + 4, 4, true); dv.setUint32(p + 8, frames, true); p += 12; }
   ascii(p, 'data'); dv.setUint32(p + 4, dataBytes, true); p += 8;

@@ -11,6 +11,12 @@ export const TOL = {
   fd: { atol: 1e-6, rtol: 1e-5 },
   /** Reductions over K terms: atol grows with sqrt(K) (rounding error of an f32 sum of K terms). */
   reduce: (K: number) => ({ atol: 1e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }),
+  /**
+   * Normalisations (layer norm): the f32 mean carries an error of half an ulp of max|x|, which (x - mean) * rstd
+   * multiplies by rstd (up to 1/sqrt(eps) for nearly constant rows) and gamma: an error of the f32 format, not of the
+   * kernel, so the bound scales with that condition number.
+   */
+  normalized: (maxAbsX: number, maxRstd: number, maxGamma: number) => ({ atol: 1e-5 + 2 * 2 ** -24 * maxAbsX * maxRstd * maxGamma, rtol: 1e-4 }),
   /** Exact integer ops (gather indices, copies). */
   exact: { atol: 0, rtol: 0 },
 } as const;
