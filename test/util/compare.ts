@@ -71,3 +71,13 @@ export function randn(n: number, seed: number, lo = -1, hi = 1): Float64Array {
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
   return out;
 }
+
+/** Asserts that the async fn rejects with a message matching re. */
+export async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
+  try { await fn(); } catch (e) {
+    const m = String((e as Error)?.message ?? e);
+    if (!re.test(m)) throw new Error(`expected a rejection matching ${re}, got: ${m}`);
+    return;
+  }
+  throw new Error(`expected a rejection matching ${re}, but it resolved`);
+}
