@@ -55,64 +55,62 @@ ${ENTRY} {
 }));
 
 /**
- * Register-blocked: one invocation per 4x4 output block, k stepped by 4, operands loaded as 4x4 register tiles.
+ * Register-blocked: one invocation per TM x (4*NV) output block (4x4, 8x4, 4x8 or 8x8), k stepped by 4, operands
+ * loaded as vec4 register tiles; no workgroup memory, no barriers (fast on CPU adapters, where storage loads are
+ * bounds-checked per lane: larger blocks raise FMAs per load from 2 (4x4) to 4 (8x8)).
  * `vec`: A and B bound as vec4 arrays (needs the contiguous dimension of each operand to be a multiple of 4:
- * K for A, N for B, M for transposed A, K for transposed B); otherwise scalar bounds-checked loads.
+ * K for A, N for B, M for transposed A, K for transposed B); otherwise scalar bounds-checked loads (4x4 only).
  */
-export const matmulRB = new KernelFamily<MatmulVariant & { vec: boolean }>('matmul_rb', ({ transA, transB, bias, vec }) => ({
-  name: `matmul_rb${vec ? '_vec4' : ''}${transA ? '_tA' : ''}${transB ? '_tB' : ''}${bias ? '_bias' : ''}`,
-  bindings: bindings(bias, vec, vec),
-  params: PARAMS,
-  workgroup: [64],
-  body: wgsl`
+export const matmulRB = new KernelFamily<MatmulVariant & { vec: boolean; TM: number; NV: number }>('matmul_rb', ({ transA, transB, bias, vec, TM, NV }) => {
+  const TN = 4 * NV;
+  const unroll = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n    ');
+  let loadA: string, loadB: string;
+  if (!transA) loadA = unroll(TM, (i) => `ar[${i}] = A[oa + (min(m0 + ${i}u, p.M - 1u) * p.K + k) / 4u];`);
+  else loadA = unroll(TM / 4, (q) => `{ let mq = min(m0 + ${4 * q}u, p.M - 4u);
+      let a0 = A[oa + (k * p.M + mq) / 4u]; let a1 = A[oa + ((k + 1u) * p.M + mq) / 4u];
+      let a2 = A[oa + ((k + 2u) * p.M + mq) / 4u]; let a3 = A[oa + ((k + 3u) * p.M + mq) / 4u];
+      ar[${4 * q}] = vec4<f32>(a0.x, a1.x, a2.x, a3.x); ar[${4 * q + 1}] = vec4<f32>(a0.y, a1.y, a2.y, a3.y);
+      ar[${4 * q + 2}] = vec4<f32>(a0.z, a1.z, a2.z, a3.z); ar[${4 * q + 3}] = vec4<f32>(a0.w, a1.w, a2.w, a3.w); }`);
+  if (!transB) loadB = unroll(4 * NV, (x) => { const j = Math.floor(x / NV), v = x % NV; return `br[${j * NV + v}] = B[ob + ((k + ${j}u) * p.N + min(n0 + ${4 * v}u, p.N - 4u)) / 4u];`; });
+  else loadB = unroll(NV, (v) => `{ let b0 = B[ob + (min(n0 + ${4 * v}u, p.N - 1u) * p.K + k) / 4u]; let b1 = B[ob + (min(n0 + ${4 * v + 1}u, p.N - 1u) * p.K + k) / 4u];
+      let b2 = B[ob + (min(n0 + ${4 * v + 2}u, p.N - 1u) * p.K + k) / 4u]; let b3 = B[ob + (min(n0 + ${4 * v + 3}u, p.N - 1u) * p.K + k) / 4u];
+      br[${v}] = vec4<f32>(b0.x, b1.x, b2.x, b3.x); br[${NV + v}] = vec4<f32>(b0.y, b1.y, b2.y, b3.y);
+      br[${2 * NV + v}] = vec4<f32>(b0.z, b1.z, b2.z, b3.z); br[${3 * NV + v}] = vec4<f32>(b0.w, b1.w, b2.w, b3.w); }`);
+  const fma = unroll(TM * NV, (x) => { const i = Math.floor(x / NV), v = x % NV; return `acc[${x}] = acc[${x}] + ar[${i}].x * br[${v}] + ar[${i}].y * br[${NV + v}] + ar[${i}].z * br[${2 * NV + v}] + ar[${i}].w * br[${3 * NV + v}];`; });
+  return {
+    name: `matmul_rb${vec ? `_vec4_${TM}x${TN}` : ''}${transA ? '_tA' : ''}${transB ? '_tB' : ''}${bias ? '_bias' : ''}`,
+    bindings: bindings(bias, vec, vec),
+    params: PARAMS,
+    workgroup: [64],
+    body: wgsl`
 #if ${!vec}
 ${indexFns(transA, transB)}
 fn la(oa: u32, m: u32, k: u32) -> f32 { if (m < p.M && k < p.K) { return A[oa + ia(m, k)]; } return 0.0; }
 fn lb(ob: u32, k: u32, n: u32) -> f32 { if (k < p.K && n < p.N) { return B[ob + ib(k, n)]; } return 0.0; }
 #endif
-// Rows of the 4x4 A tile: ar[i] = A(m0+i, k..k+3). Rows of the B tile: br[j] = B(k+j, n0..n0+3).
+const TM: u32 = ${TM}u;
+const TN: u32 = ${TN}u;
+// ar[i] = A(m0+i, k..k+3); br[j*NV + v] = B(k+j, n0+4v..n0+4v+3); acc[i*NV + v] = out(m0+i, n0+4v..).
 ${ENTRY} {
-  let tilesN = (p.N + 3u) / 4u;
-  let tilesM = (p.M + 3u) / 4u;
+  let tilesN = (p.N + TN - 1u) / TN;
+  let tilesM = (p.M + TM - 1u) / TM;
   let t = linear_wg(wid, nwg) * WG_SIZE + lid;
   if (t >= p.batch * tilesM * tilesN) { return; }
-  let n0 = (t % tilesN) * 4u;
-  let m0 = ((t / tilesN) % tilesM) * 4u;
+  let n0 = (t % tilesN) * TN;
+  let m0 = ((t / tilesN) % tilesM) * TM;
   let b = t / (tilesM * tilesN);
-  var acc: array<vec4<f32>, 4>;
-  acc[0] = vec4<f32>(0.0); acc[1] = vec4<f32>(0.0); acc[2] = vec4<f32>(0.0); acc[3] = vec4<f32>(0.0);
+  var acc: array<vec4<f32>, ${TM * NV}>;
+  for (var i = 0u; i < ${TM * NV}u; i = i + 1u) { acc[i] = vec4<f32>(0.0); }
 #if ${vec}
-  // vec4 indices (units of 4 floats); rows clamped to stay in bounds (their results are never stored).
+  // vec4 indices (units of 4 floats); loads clamped to stay in bounds (their results are never stored).
   let oa = b * p.sA / 4u;
   let ob = b * p.sB / 4u;
-  let mm = array<u32, 4>(min(m0, p.M - 1u), min(m0 + 1u, p.M - 1u), min(m0 + 2u, p.M - 1u), min(m0 + 3u, p.M - 1u));
-  let nn = array<u32, 4>(min(n0, p.N - 1u), min(n0 + 1u, p.N - 1u), min(n0 + 2u, p.N - 1u), min(n0 + 3u, p.N - 1u));
   for (var k = 0u; k < p.K; k = k + 4u) {
-    var ar: array<vec4<f32>, 4>;
-    var br: array<vec4<f32>, 4>;
-#if ${!transA}
-    ar[0] = A[oa + (mm[0] * p.K + k) / 4u]; ar[1] = A[oa + (mm[1] * p.K + k) / 4u];
-    ar[2] = A[oa + (mm[2] * p.K + k) / 4u]; ar[3] = A[oa + (mm[3] * p.K + k) / 4u];
-#else
-    // A stored [K, M]: at[j] = A(m0..m0+3, k+j); transpose in registers.
-    let a0 = A[oa + (k * p.M + m0) / 4u]; let a1 = A[oa + ((k + 1u) * p.M + m0) / 4u];
-    let a2 = A[oa + ((k + 2u) * p.M + m0) / 4u]; let a3 = A[oa + ((k + 3u) * p.M + m0) / 4u];
-    ar[0] = vec4<f32>(a0.x, a1.x, a2.x, a3.x); ar[1] = vec4<f32>(a0.y, a1.y, a2.y, a3.y);
-    ar[2] = vec4<f32>(a0.z, a1.z, a2.z, a3.z); ar[3] = vec4<f32>(a0.w, a1.w, a2.w, a3.w);
-#endif
-#if ${!transB}
-    br[0] = B[ob + (k * p.N + n0) / 4u]; br[1] = B[ob + ((k + 1u) * p.N + n0) / 4u];
-    br[2] = B[ob + ((k + 2u) * p.N + n0) / 4u]; br[3] = B[ob + ((k + 3u) * p.N + n0) / 4u];
-#else
-    // B stored [N, K]: bt[j] = B(k..k+3, n0+j); transpose in registers.
-    let b0 = B[ob + (nn[0] * p.K + k) / 4u]; let b1 = B[ob + (nn[1] * p.K + k) / 4u];
-    let b2 = B[ob + (nn[2] * p.K + k) / 4u]; let b3 = B[ob + (nn[3] * p.K + k) / 4u];
-    br[0] = vec4<f32>(b0.x, b1.x, b2.x, b3.x); br[1] = vec4<f32>(b0.y, b1.y, b2.y, b3.y);
-    br[2] = vec4<f32>(b0.z, b1.z, b2.z, b3.z); br[3] = vec4<f32>(b0.w, b1.w, b2.w, b3.w);
-#endif
-    for (var i = 0u; i < 4u; i = i + 1u) {
-      acc[i] = acc[i] + ar[i].x * br[0] + ar[i].y * br[1] + ar[i].z * br[2] + ar[i].w * br[3];
-    }
+    var ar: array<vec4<f32>, ${TM}>;
+    var br: array<vec4<f32>, ${4 * NV}>;
+    ${loadA}
+    ${loadB}
+    ${fma}
   }
 #else
   let oa = b * p.sA;
@@ -129,13 +127,13 @@ ${ENTRY} {
   }
 #endif
   let oo = b * p.M * p.N;
-  for (var i = 0u; i < 4u; i = i + 1u) {
+  for (var i = 0u; i < TM; i = i + 1u) {
     let m = m0 + i;
     if (m >= p.M) { break; }
-    for (var j = 0u; j < 4u; j = j + 1u) {
+    for (var j = 0u; j < TN; j = j + 1u) {
       let n = n0 + j;
       if (n >= p.N) { break; }
-      var v = acc[i][j] * p.alpha;
+      var v = acc[i * ${NV}u + j / 4u][j % 4u] * p.alpha;
 #if ${bias}
       v = v + bias[n];
 #endif
@@ -143,7 +141,8 @@ ${ENTRY} {
     }
   }
 }`,
-}));
+  };
+});
 
 /**
  * Workgroup-tiled (real GPUs): a 16x16 workgroup computes a 64x64 output tile, each invocation a 4x4 block;

@@ -7,5 +7,5 @@ export { backward, noGrad, isGradEnabled } from './autograd/tape.ts';
 export * from './autograd/ops.ts';
 export { AdamW, gradNormSquared } from './train/optim.ts';
 export type { AdamWOptions } from './train/optim.ts';
-export { matmulOp, chooseMatmul } from './ops/matmul.ts';
-export type { MatmulDesign, MatmulArgs } from './ops/matmul.ts';
+export { matmulOp, chooseMatmul, tuneMatmul } from './ops/matmul.ts';
+export type { MatmulDesign, MatmulArgs, RBBlock } from './ops/matmul.ts';

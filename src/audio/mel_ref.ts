@@ -330,6 +330,8 @@ export function applyFreqStripes(X: ArrayLike<number>, stripes: FreqStripe[], me
  * Keys cubic convolution weights for the taps at offsets -1, 0, 1, 2 around the source position (A = -0.75,
  * PyTorch's choice): c_{-1} = ((A(t+1) - 5A)(t+1) + 8A)(t+1) - 4A, c_0 = ((A+2)t - (A+3))t^2 + 1,
  * c_1 = ((A+2)(1-t) - (A+3))(1-t)^2 + 1, c_2 = ((A(2-t) - 5A)(2-t) + 8A)(2-t) - 4A.
+ * They always sum to 1 (constants are kept), but only A = -0.5 also reproduces linear functions: with A = -0.75
+ * the first moment -c_{-1} + c_1 + 2 c_2 differs from t (by 0.047 at t = 1/4), so a resized ramp is not a ramp.
  */
 export function bicubicCoeffs(t: number, A = -0.75): [number, number, number, number] {
   const far = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; // 1 <= |x| < 2
@@ -348,13 +350,14 @@ export function bicubicSource(r: number, tIn: number, tOut: number): { i0: numbe
 /**
  * Resize X[tIn][mels] along time to [tOut][mels] like F.interpolate(mode='bicubic', align_corners=True) does on
  * the time axis (the mel axis is unchanged): out[r] = sum_{m=-1..2} c_m(t) X[clamp(i0 + m, 0, tIn - 1)].
+ * `A` is exposed for tests only (FLAM / PyTorch use -0.75).
  */
-export function bicubicResizeTime(X: ArrayLike<number>, tIn: number, tOut: number, mels: number = FLAM_FRONTEND.mels): Float64Array {
+export function bicubicResizeTime(X: ArrayLike<number>, tIn: number, tOut: number, mels: number = FLAM_FRONTEND.mels, A = -0.75): Float64Array {
   if (X.length !== tIn * mels) throw new Error(`bicubicResizeTime: input length ${X.length} != ${tIn} x ${mels}`);
   const out = new Float64Array(tOut * mels);
   for (let r = 0; r < tOut; r++) {
     const { i0, t } = bicubicSource(r, tIn, tOut);
-    const c = bicubicCoeffs(t);
+    const c = bicubicCoeffs(t, A);
     for (let k = 0; k < 4; k++) {
       const src = Math.min(tIn - 1, Math.max(0, i0 - 1 + k));
       for (let m = 0; m < mels; m++) out[r * mels + m] += c[k] * X[src * mels + m];

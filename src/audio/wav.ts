@@ -235,7 +235,8 @@ const FORMAT_BITS: Record<WavSampleFormat, number> = { pcm8: 8, pcm16: 16, pcm24
 
 /**
  * Encodes audio as a WAV file. `audio` is one channel (an array of samples) or a list of equally long channels.
- * PCM quantises round(x * 2^(bits-1)) clamped to the integer range (x = 1.0 saturates to the largest code);
+ * PCM quantises round(x * 2^(bits-1)) (halves away from zero) clamped to the integer range (x = 1.0 saturates
+ * to the largest code);
  * a sample that is an exact multiple of 2^-(bits-1) in [-1, 1) therefore round-trips exactly.
  * Non-finite samples are rejected.
  */
@@ -293,7 +294,8 @@ export function writeWav(audio: ArrayLike<number> | ArrayLike<number>[], sampleR
       if (!Number.isFinite(v)) throw new Error(`writeWav: non-finite sample ${v} at frame ${i} of channel ${c}`);
       if (format === 'float32') { dv.setFloat32(q, v, true); continue; }
       if (format === 'float64') { dv.setFloat64(q, v, true); continue; }
-      const k = Math.min(full - 1, Math.max(-full, Math.round(v * full)));
+      const a = Math.round(Math.abs(v) * full); // half away from zero: symmetric around 0
+      const k = Math.min(full - 1, Math.max(-full, v < 0 ? -a : a));
       if (bits === 8) out[q] = k + 128;
       else if (bits === 16) dv.setInt16(q, k, true);
       else if (bits === 24) { out[q] = k & 0xff; out[q + 1] = (k >> 8) & 0xff; out[q + 2] = (k >> 16) & 0xff; }

@@ -5,7 +5,7 @@ import type { Runtime } from '../gpu/runtime.ts';
 import { record, needsGrad, installTapeHooks } from './tape.ts';
 import { unaryOp, unaryBackwardOp, binaryOp, broadcastShapes, fillOp, type UnaryOp, type BinaryOp } from '../ops/elementwise.ts';
 import { reduceOp, maxBackwardOp } from '../ops/reduce.ts';
-import { matmulOp, type MatmulDesign } from '../ops/matmul.ts';
+import { matmulOp, type MatmulDesign, type RBBlock } from '../ops/matmul.ts';
 import { softmaxOp, softmaxBackwardOp, type MaskMap } from '../ops/softmax.ts';
 import { layerNormOp, layerNormBackwardOp } from '../ops/layer_norm.ts';
 import { gatherOp, scatterAddOp, scatterPlan } from '../ops/gather.ts';
@@ -332,7 +332,7 @@ export function concat(xs: Tensor[], axis: number): Tensor {
 
 // ---------- matmul / linear ----------
 
-export interface MatmulOptions { transA?: boolean; transB?: boolean; bias?: Tensor; alpha?: number; design?: MatmulDesign }
+export interface MatmulOptions { transA?: boolean; transB?: boolean; bias?: Tensor; alpha?: number; design?: MatmulDesign; block?: RBBlock }
 
 /**
  * Batched matmul. a: [..., M, K] (transA: [..., K, M]); b: [..., K, N] or [K, N] shared over the batch
@@ -357,7 +357,7 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
   const out = empty(rt, [...lead, M, N], 'f32', 'matmul');
   if (K === 0) fillOp(rt, out.binding(), out.size, 0);
   else matmulOp(rt, a.binding(), b.binding(), out.binding(), {
-    batch, M, N, K, transA, transB, strideB: bShared ? 0 : K * N, alpha, bias: o.bias?.binding(), design: o.design,
+    batch, M, N, K, transA, transB, strideB: bShared ? 0 : K * N, alpha, bias: o.bias?.binding(), design: o.design, block: o.block,
   });
   if (needsGrad(a, b, o.bias)) {
     const bias = o.bias;
@@ -366,16 +366,16 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
       // d op(A) = g op(B)^T, d op(B) = op(A)^T g (derivation in the file header of kernels/matmul.wgsl.ts)
       if (a.requiresGrad) {
         res[0] = transA
-          ? matmul(bShared ? expand(bs, [...lead, ...bs.shape]) : bs, g, { transA: transB, transB: true, alpha, design: o.design })
-          : matmul(g, bShared ? expand(bs, [...lead, ...bs.shape]) : bs, { transB: !transB, alpha, design: o.design });
+          ? matmul(bShared ? expand(bs, [...lead, ...bs.shape]) : bs, g, { transA: transB, transB: true, alpha, design: o.design, block: o.block })
+          : matmul(g, bShared ? expand(bs, [...lead, ...bs.shape]) : bs, { transB: !transB, alpha, design: o.design, block: o.block });
       }
       if (b.requiresGrad) {
         if (bShared && !transA) {
           // Fold the batch into M: A as [batch*M, K], g as [batch*M, N].
           const A2 = as.reshape([batch * M, K]), g2 = g.reshape([batch * M, N]);
-          res[1] = transB ? matmul(g2, A2, { transA: true, alpha, design: o.design }) : matmul(A2, g2, { transA: true, alpha, design: o.design });
+          res[1] = transB ? matmul(g2, A2, { transA: true, alpha, design: o.design, block: o.block }) : matmul(A2, g2, { transA: true, alpha, design: o.design, block: o.block });
         } else {
-          const db = transB ? matmul(g, as, { transA: true, transB: transA, alpha, design: o.design }) : matmul(as, g, { transA: !transA, alpha, design: o.design });
+          const db = transB ? matmul(g, as, { transA: true, transB: transA, alpha, design: o.design, block: o.block }) : matmul(as, g, { transA: !transA, alpha, design: o.design, block: o.block });
           res[1] = bShared ? sum(db.reshape([batch, ...db.shape.slice(-2)]), 0) : db;
         }
       }

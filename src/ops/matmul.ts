@@ -4,6 +4,8 @@ import { matmulNaive, matmulRB, matmulTiled } from '../../kernels/matmul.wgsl.ts
 import { type Runtime, type Binding, groups, checkBinding, fail } from './common.ts';
 
 export type MatmulDesign = 'naive' | 'rb' | 'tiled';
+/** Register block of the vec4 rb kernel: TM rows x 4*NV columns per invocation. */
+export interface RBBlock { TM: 4 | 8; NV: 1 | 2 }
 
 export interface MatmulArgs {
   batch: number; M: number; N: number; K: number;
@@ -15,6 +17,14 @@ export interface MatmulArgs {
   bias?: Binding;
   /** Force a design (benchmarks and tests). */
   design?: MatmulDesign;
+  /** Force the rb register block (default: rt.choices.rbBlock, else 8x8). */
+  block?: RBBlock;
+}
+
+function parseBlock(s: string | undefined): RBBlock | undefined {
+  if (!s) return undefined;
+  const m = /^(4|8)x(4|8)$/.exec(s);
+  return m ? { TM: Number(m[1]) as 4 | 8, NV: (Number(m[2]) / 4) as 1 | 2 } : undefined;
 }
 
 export function chooseMatmul(rt: Runtime): MatmulDesign {
@@ -40,11 +50,47 @@ export function matmulOp(rt: Runtime, A: Binding, B: Binding, out: Binding, a: M
   if (design === 'naive') {
     rt.dispatch(matmulNaive.get({ transA, transB, bias }), bindings, params, groups(batch * M * N, 64));
   } else if (design === 'rb') {
-    const vec = K % 4 === 0 && (!transA || M % 4 === 0) && (transB || N % 4 === 0) && sA % 4 === 0 && sB % 4 === 0;
-    const tiles = batch * Math.ceil(M / 4) * Math.ceil(N / 4);
-    rt.dispatch(matmulRB.get({ transA, transB, bias, vec }), bindings, params, groups(tiles, 64));
+    // vec4 path: the contiguous dimension of each operand a multiple of 4 (and >= 4 for the clamped loads)
+    const vec = K % 4 === 0 && (!transA || M % 4 === 0) && (transB || N % 4 === 0) && sA % 4 === 0 && sB % 4 === 0 && M >= 4 && N >= 4;
+    const blk = vec ? (a.block ?? parseBlock(rt.choices.rbBlock) ?? { TM: 8, NV: 2 }) : { TM: 4, NV: 1 };
+    const TM = transA && blk.TM === 8 && M % 8 !== 0 ? 4 : blk.TM; // transposed-A loads read 4 rows at a time
+    const tiles = batch * Math.ceil(M / TM) * Math.ceil(N / (4 * blk.NV));
+    rt.dispatch(matmulRB.get({ transA, transB, bias, vec, TM, NV: blk.NV }), bindings, params, groups(tiles, 64));
   } else {
     const tiles = batch * Math.ceil(M / 64) * Math.ceil(N / 64);
     rt.dispatch(matmulTiled.get({ transA, transB, bias }), bindings, params, tiles);
   }
+}
+
+/**
+ * Choose the matmul design for this adapter from measurements: times each design on a transformer-shaped
+ * problem (M = 1024, K = N = 256 by default) and stores the fastest in rt.choices.matmul. Returns the timings (ms).
+ */
+export async function tuneMatmul(rt: Runtime, M = 1024, N = 256, K = 256, reps = 3): Promise<Record<MatmulDesign, number>> {
+  const A = rt.alloc(M * K * 4, 'tune-A'), B = rt.alloc(K * N * 4, 'tune-B'), C = rt.alloc(M * N * 4, 'tune-C');
+  const res = {} as Record<MatmulDesign, number>;
+  try {
+    const time = async (design: MatmulDesign, block?: RBBlock) => {
+      matmulOp(rt, A, B, C, { batch: 1, M, N, K, design, block });
+      await rt.sync(); // compile + warm up
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) matmulOp(rt, A, B, C, { batch: 1, M, N, K, design, block });
+      await rt.sync();
+      return (performance.now() - t0) / reps;
+    };
+    let bestBlock = '8x8', bestT = Infinity;
+    for (const [TM, NV] of [[4, 1], [8, 1], [4, 2], [8, 2]] as [4 | 8, 1 | 2][]) {
+      const t = await time('rb', { TM, NV });
+      if (t < bestT) { bestT = t; bestBlock = `${TM}x${4 * NV}`; }
+    }
+    rt.choices.rbBlock = bestBlock;
+    res.rb = bestT;
+    res.naive = await time('naive');
+    res.tiled = await time('tiled');
+  } finally {
+    rt.release(A); rt.release(B); rt.release(C);
+  }
+  const best = (Object.keys(res) as MatmulDesign[]).reduce((a, b) => (res[a] <= res[b] ? a : b));
+  rt.choices.matmul = best;
+  return res;
 }

@@ -17,11 +17,11 @@ s('reference backward vs finite differences (all transpose combinations, shared 
 
 const SHAPES: [number, number, number, number][] = [
   // batch, M, N, K
-  [1, 1, 1, 1], [1, 3, 5, 7], [2, 63, 65, 64], [1, 64, 64, 64], [1, 65, 63, 65], [1, 768, 3, 8], [1, 5, 1025, 12], [3, 17, 768, 4],
+  [1, 1, 1, 1], [1, 3, 5, 7], [2, 12, 20, 8], [1, 4, 4, 4], [2, 63, 65, 64], [1, 64, 64, 64], [1, 65, 63, 65], [1, 768, 3, 8], [1, 5, 1025, 12], [3, 17, 768, 4],
 ];
 
-for (const design of ['naive', 'rb', 'tiled'] as const) {
-  s(`${design}: forward and backward over swept shapes, transposes, bias, shared B`, async () => {
+for (const [design, block] of [['naive'], ['rb', { TM: 4, NV: 1 }], ['rb', { TM: 8, NV: 2 }], ['rb', { TM: 8, NV: 1 }], ['tiled']] as [F.MatmulDesign, F.RBBlock?][]) {
+  s(`${design}${block ? ` ${block.TM}x${4 * block.NV}` : ''}: forward and backward over swept shapes, transposes, bias, shared B`, async () => {
     const rt = await getTestDevice();
     let seed = 1;
     for (const [batch, M, N, K] of SHAPES) for (const transA of [false, true]) for (const transB of [false, true]) {
@@ -35,7 +35,7 @@ for (const design of ['naive', 'rb', 'tiled'] as const) {
       await checkOp(rt, {
         name: `${design} b${batch} M${M} N${N} K${K} tA${+transA} tB${+transB} shared${+bShared} bias${+withBias}`,
         inputs, seed: seed++,
-        gpu: ([a, b, bias]) => F.matmul(a, b, { transA, transB, bias, alpha: o.alpha, design }),
+        gpu: ([a, b, bias]) => F.matmul(a, b, { transA, transB, bias, alpha: o.alpha, design, block }),
         ref: ([a, b, bias]) => matmulRef(a, b, o, bias),
         refBack: ([a, b], dy) => { const [da, db, dbias] = matmulBackRef(a, b, o, dy); return withBias ? [da, db, dbias] : [da, db]; },
         fwdTol: tolK, gradTol: tolG,

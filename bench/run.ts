@@ -1,0 +1,30 @@
+// `npm run bench [-- NAME...]`: runs the named benches (default: all), prints tables, appends JSON lines to
+// bench/results/results.jsonl ({bench, variant, shape, device, median_ms, ...rate}).
+import { nodeRuntime } from '../src/gpu/node.ts';
+import { tuneMatmul } from '../src/ops/matmul.ts';
+import { benchMatmul } from './matmul.bench.ts';
+import { benchElementwise } from './elementwise.bench.ts';
+import { printTable, deviceString, RESULTS_FILE } from './util.ts';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const names = args.filter((a) => !a.startsWith('--'));
+const want = (n: string) => names.length === 0 || names.includes(n);
+
+const rt = await nodeRuntime();
+console.log(`device: ${deviceString(rt)}`);
+const tune = await tuneMatmul(rt);
+console.log(`matmul design chosen from measurements: ${rt.choices.matmul} (ms at 1024x256x256: ${Object.entries(tune).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`);
+
+if (want('matmul')) {
+  const rows = await benchMatmul(rt, quick);
+  printTable('matmul', rows, ['gflops']);
+  for (const shape of new Set(rows.map((r) => r.shape))) {
+    const tf = rows.find((r) => r.shape === shape && r.variant === 'tfjs-webgpu');
+    const best = rows.filter((r) => r.shape === shape && r.variant !== 'tfjs-webgpu').sort((a, b) => a.median_ms - b.median_ms)[0];
+    if (tf && best) console.log(`${shape}: best (${best.variant}) / tfjs-webgpu = ${(tf.median_ms / best.median_ms).toFixed(2)}x`);
+  }
+}
+if (want('elementwise')) printTable('elementwise and dispatch', await benchElementwise(rt), ['gbps', 'us_per_dispatch']);
+console.log(`\nJSON lines appended to ${RESULTS_FILE}`);
+process.exit(0);
