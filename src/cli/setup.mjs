@@ -97,6 +97,11 @@ function main() {
     log('a WebGPU adapter is already available; nothing system-wide changed');
   }
   log(`adapter: ${adapter.description || adapter.device || '?'} (vendor ${adapter.vendor || '?'}, ${adapter.architecture || '?'}${adapter.fallback ? ', fallback' : ''})`);
+  if (!process.argv.includes('--no-run')) {
+    // The main job. Until a trained model ships (issue 7: `flam detect` on the bundled example), it is the engine's
+    // own check on this adapter: limits and the matmul design measured fastest here.
+    run(process.execPath, [join(root, 'src', 'cli', 'flam.mjs'), 'info']);
+  }
 }
 
 try { main(); } catch (e) { console.error(String(e && e.message || e)); process.exit(1); }
