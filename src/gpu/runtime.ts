@@ -58,6 +58,20 @@ export class Runtime {
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       if (!this.uncaptured) this.uncaptured = ev.error.message;
     };
+    // Validation errors are attributed to the readback that follows them: one error scope spans all recording
+    // between two readbacks (or syncs), so a bad batch fails its own read and never a later, unrelated one.
+    device.pushErrorScope('validation');
+  }
+
+  /** Close the current error scope (after a submit) and open the next; resolves to its error message or null. */
+  private rotateErrorScope(): Promise<string | null> {
+    const p = this.device.popErrorScope().then((e) => (e ? e.message : null), () => null);
+    this.device.pushErrorScope('validation');
+    return p;
+  }
+
+  private throwScopeError(msg: string | null): void {
+    if (msg) throw new Error(`WebGPU error (a bug in flam-webgpu; please report it): ${msg}`);
   }
 
   /** Throws if the device was lost or reported an uncaptured error since the last check. */
@@ -237,11 +251,18 @@ export class Runtime {
     const staging = this.pool.acquire(size, MAP_READ | COPY_DST, 'readback');
     this.copy(buf, offset, staging, 0, size);
     this.flush();
+    const scope = this.rotateErrorScope();
     this.stats.readbacks++;
     let waiter: ((e: Error) => void) | undefined;
     const lost = new Promise<never>((_, reject) => { waiter = reject; if (this.lostError) reject(this.lostError); else this.lostWaiters.add(reject); });
+    let mapped = false;
     try {
-      await Promise.race([staging.mapAsync(MAP_READ, 0, size), lost]);
+      const [err] = await Promise.race([Promise.all([scope, staging.mapAsync(MAP_READ, 0, size).then(() => { mapped = true; })]), lost]);
+      this.throwScopeError(err);
+    } catch (e) {
+      if (mapped) staging.unmap();
+      this.pool.release(staging);
+      throw e;
     } finally {
       if (waiter) this.lostWaiters.delete(waiter);
     }
@@ -255,7 +276,9 @@ export class Runtime {
   /** Flush and wait until the GPU finished all submitted work (benchmarks). */
   async sync(): Promise<void> {
     this.flush();
-    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.whenLost()]);
+    const scope = this.rotateErrorScope();
+    const [err] = await Promise.race([Promise.all([scope, this.device.queue.onSubmittedWorkDone()]), this.whenLost()]);
+    this.throwScopeError(err);
     this.checkHealthy();
   }
 
