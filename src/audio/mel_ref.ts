@@ -203,7 +203,7 @@ export function slaneyMelFilterbank(opts: MelOptions = {}): Float64Array {
 }
 
 /** S[T][M] = P[T][F] @ W[F][M], skipping the zero part of each filter. */
-export function melFromPower(P: Float64Array, W: Float64Array, bins: number = FLAM_FRONTEND.bins, mels: number = FLAM_FRONTEND.mels): Float64Array {
+export function melFromPower(P: ArrayLike<number>, W: ArrayLike<number>, bins: number = FLAM_FRONTEND.bins, mels: number = FLAM_FRONTEND.mels): Float64Array {
   if (W.length !== bins * mels) throw new Error(`melFromPower: filterbank has ${W.length} entries, want ${bins}x${mels}`);
   if (P.length % bins !== 0) throw new Error(`melFromPower: power length ${P.length} is not a multiple of ${bins} bins`);
   const T = P.length / bins;
@@ -232,7 +232,7 @@ export function powerToDb(S: ArrayLike<number>, amin: number = FLAM_FRONTEND.ami
 let defaultFilterbank: Float64Array | null = null;
 
 /** Log-mel X[T][64] (dB, before BatchNorm) of a 48 kHz mono signal of any length > 512 samples. */
-export function logMel(x: ArrayLike<number>, W?: Float64Array): Float64Array {
+export function logMel(x: ArrayLike<number>, W?: ArrayLike<number>): Float64Array {
   const fb = W ?? (defaultFilterbank ??= slaneyMelFilterbank());
   return powerToDb(melFromPower(stftPower(x), fb));
 }
@@ -394,7 +394,7 @@ export interface FrontendOptions {
   /** SpecAugment stripes for this example (training); omitted = none. */
   stripes?: FreqStripe[];
   /** Mel filterbank [513][64]; default slaneyMelFilterbank(). A checkpoint's melW can be passed instead. */
-  filterbank?: Float64Array;
+  filterbank?: ArrayLike<number>;
 }
 
 export interface FrontendResult {
@@ -423,7 +423,7 @@ export function flamFrontend(wave: ArrayLike<number>, opts: FrontendOptions = {}
 
 export interface FrontendBatchOptions {
   bn?: BatchNormStats;
-  filterbank?: Float64Array;
+  filterbank?: ArrayLike<number>;
   /** When set, SpecAugment stripes are drawn with drawFreqStripes(batch, seed) (training). */
   specAugmentSeed?: number;
 }

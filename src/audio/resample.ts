@@ -14,7 +14,7 @@
 //
 // Rational ratios fout/fin = L/M (in lowest terms, L <= maxPhases) use an exact polyphase table: phase p holds
 // g(p/L - j) for the taps j. Anything else (irrational or awkward ratios, non-integer rates) uses the same kernel
-// tabulated at `tableDensity` points per input sample with linear interpolation (error ~ -115 dB at 2048).
+// tabulated at `tableDensity` points per zero-crossing interval with linear interpolation (~ -115 dB at 2048).
 
 export interface ResampleOptions {
   /** End of the flat passband as a fraction of the lower Nyquist frequency; default 0.91. */
@@ -25,7 +25,7 @@ export interface ResampleOptions {
   attenuationDb?: number;
   /** Largest L (output phases) for the exact polyphase path; default 1024. 0 forces the interpolated path. */
   maxPhases?: number;
-  /** Kernel table points per input sample for the interpolated path; default 2048. */
+  /** Kernel table points per sinc zero-crossing interval 1/(2 cutoff) for the interpolated path; default 2048. */
   tableDensity?: number;
 }
 
@@ -81,7 +81,9 @@ export class Resampler {
     this.beta = A > 50 ? 0.1102 * (A - 8.7) : 0.5842 * (A - 21) ** 0.4 + 0.07886 * (A - 21);
     this.i0beta = besselI0(this.beta);
     this.K0 = Math.ceil(this.halfWidth);
-    this.density = opts.tableDensity ?? 2048;
+    // Table points per input sample: the kernel's curvature scales with cutoff^2, so the linear-interpolation error
+    // stays the same (~ -115 dB at 2048 per zero-crossing interval) when the density scales with 2 cutoff.
+    this.density = Math.max(16, Math.ceil((opts.tableDensity ?? 2048) * Math.min(1, 2 * this.cutoff)));
     const maxPhases = opts.maxPhases ?? 1024;
 
     if (inRate === outRate) {
@@ -94,7 +96,7 @@ export class Resampler {
       L = outRate / g; M = inRate / g;
     }
     const K = 2 * this.K0 + 2;
-    if (L > 0 && L <= maxPhases && L * K <= 8_000_000) {
+    if (L > 0 && L <= maxPhases && L * K <= 2_000_000) {
       this.kind = 'polyphase'; this.L = L; this.M = M;
       const taps = new Float64Array(L * K);
       for (let p = 0; p < L; p++) {

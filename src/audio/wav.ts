@@ -110,8 +110,8 @@ export function readWav(bytes: Uint8Array, name = '<wav>'): WavAudio & { info: W
     }
     let next = body + size;
     if (size & 1) {
-      // RIFF pads odd chunks to even length. Some writers forget; follow whichever position holds a chunk id.
-      // The unpadded position is taken only when it holds a chunk id and the padded one does not.
+      // RIFF pads odd chunks to even length. Some writers forget the pad byte, so the unpadded position is taken
+      // when it holds a plausible chunk id and the padded one does not.
       if (looksLikeFourcc(bytes, next + 1) || !looksLikeFourcc(bytes, next)) next += 1;
     }
     pos = next;
