@@ -22,7 +22,8 @@ function sortedOrder(scores: ArrayLike<number>): Uint32Array | number[] {
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   // Typed-array sort with a comparator is a stable sort on numbers.
-  return idx.sort((a, b) => scores[a] - scores[b] || a - b);
+  // Compare, not subtract: Infinity - Infinity is NaN.
+  return idx.sort((a, b) => (scores[a] < scores[b] ? -1 : scores[a] > scores[b] ? 1 : a - b));
 }
 
 /**

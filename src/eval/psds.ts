@@ -56,6 +56,7 @@ export const PSDS2: Readonly<PsdsParams> = Object.freeze({ dtc: 0.1, gtc: 0.1, c
 
 /** Units the FP and CT rates are expressed in (psds_eval's names), in seconds. */
 export const SECONDS_PER_UNIT = Object.freeze({ second: 1, minute: 60, hour: 3600, day: 86400, month: 30 * 86400, year: 365 * 86400 });
+/** Unit of time the FP and cross-trigger rates are given in (default 'hour'). */
 export type TimeUnit = keyof typeof SECONDS_PER_UNIT;
 
 /**
@@ -228,9 +229,13 @@ interface GtItem { on: number; off: number; dur: number; cls: number }
 export class PsdsEval {
   /** Class names, sorted; index = row/column in counts, tpr, fpr, ctr. */
   readonly classes: string[];
+  /** Detection tolerance criterion threshold (default 0.5). */
   readonly dtc: number;
+  /** Ground-truth intersection criterion threshold (default 0.5). */
   readonly gtc: number;
+  /** Cross-trigger tolerance criterion threshold (default 0.3). */
   readonly cttc: number;
+  /** Seconds in the unit the rates are expressed in (3600 for 'hour'). */
   readonly unitSeconds: number;
   /** Total audio duration (s): sum of metadata durations. */
   readonly datasetDuration: number;
@@ -594,7 +599,7 @@ export function scoreStatistics(tracks: readonly ScoreTrack[], groundTruth: read
         });
     }
     const n = recScore.length;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => recScore[b] - recScore[a] || a - b);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (recScore[a] > recScore[b] ? -1 : recScore[a] < recScore[b] ? 1 : a - b));
     const ctByRec = new Map<number, number[]>();
     for (let i = 0; i < ctRec.length; i++) { let v = ctByRec.get(ctRec[i]); if (!v) ctByRec.set(ctRec[i], (v = [])); v.push(i); }
     const th: number[] = [Infinity], tp: number[] = [tps0], fp: number[] = [0];
@@ -682,7 +687,7 @@ function fileClassDeltas(
     }
   };
 
-  const order = Array.from({ length: F }, (_, i) => i).sort((a, b) => s[b] - s[a] || a - b);
+  const order = Array.from({ length: F }, (_, i) => i).sort((a, b) => (s[a] > s[b] ? -1 : s[a] < s[b] ? 1 : a - b)); // compare: Inf - Inf is NaN
   const dCt = new Float64Array(O);
   for (let i = 0; i < F; ) {
     const score = s[order[i]];
