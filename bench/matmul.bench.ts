@@ -16,7 +16,7 @@ export async function benchMatmul(rt: Runtime, quick = false): Promise<BenchResu
     const A = rt.alloc(M * K * 4), B = rt.alloc(K * N * 4), C = rt.alloc(M * N * 4);
     rt.upload(A, new Float32Array(M * K).fill(0.5)); rt.upload(B, new Float32Array(K * N).fill(0.25));
     const flop = 2 * M * N * K;
-    const variants: [string, MatmulDesign, RBBlock | undefined][] = [['naive', 'naive', undefined], ['rb 4x4', 'rb', { TM: 4, NV: 1 }], ['rb 8x8', 'rb', { TM: 8, NV: 2 }], ['tiled', 'tiled', undefined]];
+    const variants: [string, MatmulDesign, RBBlock | undefined][] = [['naive', 'naive', undefined], ['rb 4x4', 'rb', { TM: 4, NV: 1 }], ['rb 8x8', 'rb', { TM: 8, NV: 2 }], ['rb 8x8 wg8', 'rb', { TM: 8, NV: 2, WG: 8 }], ['rb 4x4 wg8', 'rb', { TM: 4, NV: 1, WG: 8 }], ['tiled', 'tiled', undefined]];
     for (const [variant, design, block] of variants) {
       if (design === 'naive' && M * N * K > 1024 ** 3 && rt.adapter.isCPU) continue; // minutes per call on a CPU
       const t = await timeIt(() => matmulOp(rt, A, B, C, { batch: 1, M, N, K, design, block }), () => rt.sync(), { minSamples: 3, maxTime: 1 });

@@ -61,7 +61,7 @@ ${ENTRY} {
  * `vec`: A and B bound as vec4 arrays (needs the contiguous dimension of each operand to be a multiple of 4:
  * K for A, N for B, M for transposed A, K for transposed B); otherwise scalar bounds-checked loads (4x4 only).
  */
-export const matmulRB = new KernelFamily<MatmulVariant & { vec: boolean; TM: number; NV: number }>('matmul_rb', ({ transA, transB, bias, vec, TM, NV }) => {
+export const matmulRB = new KernelFamily<MatmulVariant & { vec: boolean; TM: number; NV: number; WG: number }>('matmul_rb', ({ transA, transB, bias, vec, TM, NV, WG }) => {
   const TN = 4 * NV;
   const unroll = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n    ');
   let loadA: string, loadB: string;
@@ -78,10 +78,10 @@ export const matmulRB = new KernelFamily<MatmulVariant & { vec: boolean; TM: num
       br[${2 * NV + v}] = vec4<f32>(b0.z, b1.z, b2.z, b3.z); br[${3 * NV + v}] = vec4<f32>(b0.w, b1.w, b2.w, b3.w); }`);
   const fma = unroll(TM * NV, (x) => { const i = Math.floor(x / NV), v = x % NV; return `acc[${x}] = acc[${x}] + ar[${i}].x * br[${v}] + ar[${i}].y * br[${NV + v}] + ar[${i}].z * br[${2 * NV + v}] + ar[${i}].w * br[${3 * NV + v}];`; });
   return {
-    name: `matmul_rb${vec ? `_vec4_${TM}x${TN}` : ''}${transA ? '_tA' : ''}${transB ? '_tB' : ''}${bias ? '_bias' : ''}`,
+    name: `matmul_rb${vec ? `_vec4_${TM}x${TN}` : ''}_wg${WG}${transA ? '_tA' : ''}${transB ? '_tB' : ''}${bias ? '_bias' : ''}`,
     bindings: bindings(bias, vec, vec),
     params: PARAMS,
-    workgroup: [64],
+    workgroup: [WG],
     body: wgsl`
 #if ${!vec}
 ${indexFns(transA, transB)}

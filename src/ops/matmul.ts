@@ -5,7 +5,7 @@ import { type Runtime, type Binding, groups, checkBinding, fail } from './common
 
 export type MatmulDesign = 'naive' | 'rb' | 'tiled';
 /** Register block of the vec4 rb kernel: TM rows x 4*NV columns per invocation. */
-export interface RBBlock { TM: 4 | 8; NV: 1 | 2 }
+export interface RBBlock { TM: 4 | 8; NV: 1 | 2; /** invocations per workgroup (default 64; 8 = one lavapipe subgroup) */ WG?: 8 | 64 }
 
 export interface MatmulArgs {
   batch: number; M: number; N: number; K: number;
@@ -55,7 +55,8 @@ export function matmulOp(rt: Runtime, A: Binding, B: Binding, out: Binding, a: M
     const blk = vec ? (a.block ?? parseBlock(rt.choices.rbBlock) ?? { TM: 8, NV: 2 }) : { TM: 4, NV: 1 };
     const TM = transA && blk.TM === 8 && M % 8 !== 0 ? 4 : blk.TM; // transposed-A loads read 4 rows at a time
     const tiles = batch * Math.ceil(M / TM) * Math.ceil(N / (4 * blk.NV));
-    rt.dispatch(matmulRB.get({ transA, transB, bias, vec, TM, NV: blk.NV }), bindings, params, groups(tiles, 64));
+    const WG = blk.WG ?? (Number(rt.choices.rbWorkgroup) === 8 ? 8 : 64);
+    rt.dispatch(matmulRB.get({ transA, transB, bias, vec, TM, NV: blk.NV, WG }), bindings, params, groups(tiles, WG));
   } else {
     const tiles = batch * Math.ceil(M / 64) * Math.ceil(N / 64);
     rt.dispatch(matmulTiled.get({ transA, transB, bias }), bindings, params, tiles);
@@ -84,6 +85,10 @@ export async function tuneMatmul(rt: Runtime, M = 1024, N = 256, K = 256, reps =
       if (t < bestT) { bestT = t; bestBlock = `${TM}x${4 * NV}`; }
     }
     rt.choices.rbBlock = bestBlock;
+    const [TM, NV] = [Number(bestBlock[0]) as 4 | 8, (Number(bestBlock.slice(2)) / 4) as 1 | 2];
+    const t8 = await time('rb', { TM, NV, WG: 8 });
+    rt.choices.rbWorkgroup = t8 < bestT ? '8' : '64';
+    bestT = Math.min(bestT, t8);
     res.rb = bestT;
     res.naive = await time('naive');
     res.tiled = await time('tiled');
