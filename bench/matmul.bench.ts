@@ -1,7 +1,7 @@
 // Matmul GFLOP/s: naive / register-blocked / workgroup-tiled designs, and tfjs-backend-webgpu's matMul on the same
 // adapter in the same run (the peer: the ratio is the figure to quote).
 import type { Runtime } from '../src/gpu/runtime.ts';
-import { matmulOp, type MatmulDesign, type RBBlock } from '../src/ops/matmul.ts';
+import { matmulOp, resolveDesign, type MatmulDesign, type RBBlock } from '../src/ops/matmul.ts';
 import { timeIt, report, deviceString, type BenchResult } from './util.ts';
 import { matmulRef } from '../test/ref/ops.ts';
 
@@ -16,9 +16,10 @@ export async function benchMatmul(rt: Runtime, quick = false): Promise<BenchResu
     const A = rt.alloc(M * K * 4), B = rt.alloc(K * N * 4), C = rt.alloc(M * N * 4);
     rt.upload(A, new Float32Array(M * K).fill(0.5)); rt.upload(B, new Float32Array(K * N).fill(0.25));
     const flop = 2 * M * N * K;
-    const variants: [string, MatmulDesign, RBBlock | undefined][] = [['naive', 'naive', undefined], ['rb 4x4', 'rb', { TM: 4, NV: 1 }], ['rb 8x8', 'rb', { TM: 8, NV: 2 }], ['rb 8x8 wg8', 'rb', { TM: 8, NV: 2, WG: 8 }], ['rb 4x4 wg8', 'rb', { TM: 4, NV: 1, WG: 8 }], ['tiled', 'tiled', undefined]];
+    const variants: [string, MatmulDesign, RBBlock | undefined][] = [['naive', 'naive', undefined], ['rb 4x4', 'rb', { TM: 4, NV: 1 }], ['rb 8x8', 'rb', { TM: 8, NV: 2 }],  ['tiled', 'tiled', undefined], ['sg (subgroup+texture)', 'sg', undefined]];
     for (const [variant, design, block] of variants) {
       if (design === 'naive' && M * N * K > 1024 ** 3 && rt.adapter.isCPU) continue; // minutes per call on a CPU
+      if (design === 'sg' && resolveDesign(rt, { batch: 1, M, N, K, design }) !== 'sg') continue;
       const t = await timeIt(() => matmulOp(rt, A, B, C, { batch: 1, M, N, K, design, block }), () => rt.sync(), { minSamples: 3, maxTime: 1 });
       const r: BenchResult = { bench: 'matmul', variant, shape: `${M}x${N}x${K}`, device, median_ms: t.median, spread_ms: t.spread, gflops: flop / t.median / 1e6 };
       report(r); out.push(r);
@@ -35,7 +36,7 @@ async function validate(rt: Runtime): Promise<void> {
   const M = 67, N = 45, K = 36;
   const a = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i)), b = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i));
   const ref = matmulRef(Float64Array.from(a), Float64Array.from(b), { batch: 1, M, N, K, transA: false, transB: false, bShared: false, alpha: 1 });
-  for (const design of ['naive', 'rb', 'tiled'] as MatmulDesign[]) {
+  for (const design of ['naive', 'rb', 'tiled', 'sg'] as MatmulDesign[]) {
     const A = rt.alloc(a.byteLength), B = rt.alloc(b.byteLength), C = rt.alloc(M * N * 4);
     rt.upload(A, a); rt.upload(B, b);
     matmulOp(rt, A, B, C, { batch: 1, M, N, K, design });

@@ -217,3 +217,100 @@ ${ENTRY} {
   }
 }`,
 }));
+
+/**
+ * Operand packing for the subgroup design: writes op(A) (which 'a') or op(B) (which 'b') of every batch into an
+ * rgba32float 2-D array texture, zero-padded. A texel (layer b, y = m, x = kq) = A(m, 4kq..4kq+3);
+ * B texel (layer b, y = k, x = nq) = B(k, 4nq..4nq+3). One invocation per texel.
+ */
+export const matmulPack = new KernelFamily<{ which: 'a' | 'b'; trans: boolean }>('matmul_pack', ({ which, trans }) => ({
+  name: `matmul_pack_${which}${trans ? '_t' : ''}`,
+  bindings: [{ name: 'src', access: 'read' }, { name: 'tex', access: 'read_write', kind: 'storage_texture' }],
+  // rows x cols: the logical operand (A: M x K, B: K x N); W x H x L: texture size in texels; stride: batch stride
+  params: [['rows', 'u32'], ['cols', 'u32'], ['W', 'u32'], ['H', 'u32'], ['L', 'u32'], ['stride', 'u32']],
+  workgroup: [64],
+  body: `
+fn at(b: u32, r: u32, c: u32) -> f32 {
+  if (r >= p.rows || c >= p.cols) { return 0.0; }
+  return src[b * p.stride + ${trans ? 'c * p.rows + r' : 'r * p.cols + c'}];
+}
+${ENTRY} {
+  let i = linear_wg(wid, nwg) * WG_SIZE + lid;
+  if (i >= p.W * p.H * p.L) { return; }
+  let x = i % p.W;
+  let y = (i / p.W) % p.H;
+  let b = i / (p.W * p.H);
+  let v = vec4<f32>(at(b, y, 4u * x), at(b, y, 4u * x + 1u), at(b, y, 4u * x + 2u), at(b, y, 4u * x + 3u));
+  textureStore(tex, vec2<u32>(x, y), b, v);
+}`,
+}));
+
+/**
+ * Subgroup design for CPU adapters whose subgroup is 8 lanes (lavapipe): a workgroup is exactly one subgroup and
+ * computes a 32 x 64 tile; lane j owns rows m0..m0+31 and columns n0+8j..n0+8j+7 (a 32x8 block). Per k-step of 4,
+ * lane j loads 4 A texels (rows m0 + j + 8q) and 8 B texels; A rows reach every lane via subgroupBroadcast, so the
+ * 32 rows cost 4 loads per lane. Operands come from textures (vectorised loads; storage buffers pay a bounds check
+ * per lane on this driver). Textures are packed by matmul_pack.
+ */
+export const matmulSG = new KernelFamily<{ bias: boolean; bShared: boolean }>('matmul_sg', ({ bias, bShared }) => {
+  const bc = (r: number) => `subgroupBroadcast(a${r >> 3}, ${r & 7}u)`;
+  const fmas: string[] = [];
+  for (let r = 0; r < 32; r++) {
+    fmas.push(`{ let ar = ${bc(r)};
+      acc[${2 * r}] = acc[${2 * r}] + ar.x * b00 + ar.y * b10 + ar.z * b20 + ar.w * b30;
+      acc[${2 * r + 1}] = acc[${2 * r + 1}] + ar.x * b01 + ar.y * b11 + ar.z * b21 + ar.w * b31; }`);
+  }
+  return {
+    name: `matmul_sg${bShared ? '_sharedB' : ''}${bias ? '_bias' : ''}`,
+    enable: ['subgroups'],
+    bindings: [
+      { name: 'TA', access: 'read', kind: 'texture' },
+      { name: 'TB', access: 'read', kind: 'texture' },
+      { name: 'out', access: 'read_write' },
+      ...(bias ? [{ name: 'bias', access: 'read' as const }] : []),
+    ],
+    params: [['batch', 'u32'], ['M', 'u32'], ['N', 'u32'], ['K4', 'u32'], ['alpha', 'f32']],
+    workgroup: [8],
+    body: `
+${ENTRY} {
+  let tilesN = (p.N + 63u) / 64u;
+  let tilesM = (p.M + 31u) / 32u;
+  let t = linear_wg(wid, nwg);
+  // t is uniform across the workgroup (= one subgroup): every lane runs the same loop (subgroup ops stay uniform).
+  let tt = min(t, p.batch * tilesM * tilesN - 1u);
+  let n0 = (tt % tilesN) * 64u;
+  let m0 = ((tt / tilesN) % tilesM) * 32u;
+  let b = tt / (tilesM * tilesN);
+  let lb = ${bShared ? '0u' : 'b'};
+  let j = lid;
+  let nq = n0 / 4u + 2u * j;
+  var acc: array<vec4<f32>, 64>;
+  for (var i = 0u; i < 64u; i = i + 1u) { acc[i] = vec4<f32>(0.0); }
+  for (var kq = 0u; kq < p.K4; kq = kq + 1u) {
+    let a0 = textureLoad(TA, vec2<u32>(kq, m0 + j), b, 0);
+    let a1 = textureLoad(TA, vec2<u32>(kq, m0 + 8u + j), b, 0);
+    let a2 = textureLoad(TA, vec2<u32>(kq, m0 + 16u + j), b, 0);
+    let a3 = textureLoad(TA, vec2<u32>(kq, m0 + 24u + j), b, 0);
+    let k = 4u * kq;
+    let b00 = textureLoad(TB, vec2<u32>(nq, k), lb, 0);      let b01 = textureLoad(TB, vec2<u32>(nq + 1u, k), lb, 0);
+    let b10 = textureLoad(TB, vec2<u32>(nq, k + 1u), lb, 0); let b11 = textureLoad(TB, vec2<u32>(nq + 1u, k + 1u), lb, 0);
+    let b20 = textureLoad(TB, vec2<u32>(nq, k + 2u), lb, 0); let b21 = textureLoad(TB, vec2<u32>(nq + 1u, k + 2u), lb, 0);
+    let b30 = textureLoad(TB, vec2<u32>(nq, k + 3u), lb, 0); let b31 = textureLoad(TB, vec2<u32>(nq + 1u, k + 3u), lb, 0);
+    ${fmas.join('\n    ')}
+  }
+  if (t >= p.batch * tilesM * tilesN) { return; }
+  let oo = b * p.M * p.N;
+  for (var r = 0u; r < 32u; r = r + 1u) {
+    let m = m0 + r;
+    if (m >= p.M) { break; }
+    for (var c = 0u; c < 8u; c = c + 1u) {
+      let n = n0 + 8u * j + c;
+      if (n >= p.N) { break; }
+      var v = acc[2u * r + c / 4u][c % 4u] * p.alpha;
+${bias ? '      v = v + bias[n];' : ''}
+      out[oo + m * p.N + n] = v;
+    }
+  }
+}`,
+  };
+});

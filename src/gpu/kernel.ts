@@ -8,7 +8,11 @@ export type ElemType = 'f32' | 'u32' | 'i32' | 'vec4<f32>' | 'atomic<u32>';
 /** A uniform parameter: a scalar, or `u32x4[n]` (array<vec4<u32>, n>, e.g. shapes and strides). */
 export type ParamType = 'u32' | 'i32' | 'f32' | `u32x4[${number}]`;
 
-export interface BindingDecl { name: string; access: Access; type?: ElemType }
+/**
+ * A binding: a storage buffer (default), a sampled float texture array ('texture': textureLoad only), or a
+ * write-only rgba32float storage texture array ('storage_texture').
+ */
+export interface BindingDecl { name: string; access: Access; type?: ElemType; kind?: 'buffer' | 'texture' | 'storage_texture' }
 
 export interface KernelSpec {
   /** Entry label, `<family>_<variant>`; also the GPU objects' label. */
@@ -20,6 +24,8 @@ export interface KernelSpec {
   workgroup: [number, number?, number?];
   /** WGSL after the generated declarations; must define `fn main(...)` with the generated attribute line. */
   body: string;
+  /** WGSL extensions to enable (e.g. 'subgroups'); the device must have the matching feature. */
+  enable?: string[];
 }
 
 /** Layout of the Params struct: byte offset of every field, total size (WGSL uniform rules). */
@@ -56,7 +62,10 @@ fn linear_wg(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + nwg.x * (wi
 /** Full WGSL source of a spec: declarations + prelude + body. */
 export function compileSpec(spec: KernelSpec): string {
   const lines: string[] = [];
+  for (const e of spec.enable ?? []) lines.push(`enable ${e};`);
   spec.bindings.forEach((b, i) => {
+    if (b.kind === 'texture') { lines.push(`@group(0) @binding(${i}) var ${b.name}: texture_2d_array<f32>;`); return; }
+    if (b.kind === 'storage_texture') { lines.push(`@group(0) @binding(${i}) var ${b.name}: texture_storage_2d_array<rgba32float, write>;`); return; }
     const t = b.type ?? 'f32';
     const access = b.type === 'atomic<u32>' ? 'read_write' : b.access;
     lines.push(`@group(0) @binding(${i}) var<storage, ${access}> ${b.name}: array<${t}>;`);

@@ -10,11 +10,15 @@ const MAP_READ = 0x1, COPY_DST = 0x8, UNIFORM = 0x40;
 
 /** A storage binding: a whole buffer or a byte range of one. */
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+/** Any binding a kernel may declare: buffers, or a texture view for texture bindings. */
+export type AnyBinding = Binding | GPUTextureView;
 
 export interface AdapterSummary {
   vendor: string; architecture: string; device: string; description: string;
   /** True for software adapters (lavapipe, SwiftShader): register-blocked kernels are chosen there. */
   isCPU: boolean;
+  /** Subgroup size when the adapter reports a single one (min == max), else 0. */
+  subgroupSize: number;
 }
 
 export interface RuntimeStats { submits: number; dispatches: number; pipelines: number; readbacks: number }
@@ -95,6 +99,22 @@ export class Runtime {
 
   release(buf: GPUBuffer): void { this.pool.release(buf); }
 
+  private freeTextures = new Map<string, GPUTexture[]>();
+  private pendingTextures: [string, GPUTexture][] = [];
+
+  /**
+   * A 2-D array rgba32float texture (TEXTURE_BINDING | STORAGE_BINDING) from a small pool; like buffers, a
+   * released texture is reused only after the next submit.
+   */
+  acquireTexture(width: number, height: number, layers: number, label = 'texture'): GPUTexture {
+    const key = `${width}x${height}x${layers}`;
+    const t = this.freeTextures.get(key)?.pop();
+    if (t) return t;
+    return this.device.createTexture({ size: { width, height, depthOrArrayLayers: layers }, format: 'rgba32float', usage: 0x04 /*TEXTURE_BINDING*/ | 0x08 /*STORAGE_BINDING*/, dimension: '2d', label });
+  }
+
+  releaseTexture(t: GPUTexture): void { this.pendingTextures.push([`${t.width}x${t.height}x${t.depthOrArrayLayers}`, t]); }
+
   /** queue.writeBuffer; data must be a view whose byteLength is a multiple of 4. */
   upload(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.checkHealthy();
@@ -116,10 +136,11 @@ export class Runtime {
       const errs = info.messages.filter((m) => m.type === 'error');
       if (errs.length) console.error(`[flam-webgpu] WGSL compile errors in ${spec.name}:\n` + errs.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join('\n'));
     }).catch(() => {});
-    const entries: GPUBindGroupLayoutEntry[] = spec.bindings.map((b, i) => ({
-      binding: i, visibility: 4 /*COMPUTE*/,
-      buffer: { type: b.access === 'read' && b.type !== 'atomic<u32>' ? 'read-only-storage' : 'storage' },
-    }));
+    const entries: GPUBindGroupLayoutEntry[] = spec.bindings.map((b, i): GPUBindGroupLayoutEntry => {
+      if (b.kind === 'texture') return { binding: i, visibility: 4, texture: { sampleType: 'unfilterable-float', viewDimension: '2d-array' } };
+      if (b.kind === 'storage_texture') return { binding: i, visibility: 4, storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d-array' } };
+      return { binding: i, visibility: 4 /*COMPUTE*/, buffer: { type: b.access === 'read' && b.type !== 'atomic<u32>' ? 'read-only-storage' : 'storage' } };
+    });
     entries.push({ binding: spec.bindings.length, visibility: 4, buffer: { type: 'uniform' } });
     const layout = device.createBindGroupLayout({ entries, label: spec.name });
     const pipeline = device.createComputePipeline({
@@ -194,12 +215,14 @@ export class Runtime {
    * Record one dispatch. `workgroups` is a linear count (folded into 3-D when over the per-dimension limit).
    * Validation of shapes and limits is the launcher's job and happens before this call.
    */
-  dispatch(spec: KernelSpec & { source: string; key: string }, bindings: Binding[], params: Record<string, number | ArrayLike<number>>, workgroups: number): void {
+  dispatch(spec: KernelSpec & { source: string; key: string }, bindings: AnyBinding[], params: Record<string, number | ArrayLike<number>>, workgroups: number): void {
     this.checkHealthy();
     if (bindings.length !== spec.bindings.length) throw new Error(`${spec.name}: ${bindings.length} bindings given, kernel declares ${spec.bindings.length}`);
     const maxBind = this.limits.maxStorageBufferBindingSize;
     const cp = this.pipelineFor(spec);
-    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => {
+    const entries: GPUBindGroupEntry[] = bindings.map((bb, i) => {
+      if (spec.bindings[i].kind === 'texture' || spec.bindings[i].kind === 'storage_texture') return { binding: i, resource: bb as GPUTextureView };
+      const b = bb as Binding;
       const r = (b as { buffer?: GPUBuffer }).buffer !== undefined ? b as { buffer: GPUBuffer; offset?: number; size?: number } : { buffer: b as GPUBuffer };
       const size = r.size ?? r.buffer.size - (r.offset ?? 0);
       if (size > maxBind) throw new Error(`${spec.name}: binding '${spec.bindings[i].name}' is ${size} bytes, over the device's maxStorageBufferBindingSize ${maxBind}`);
@@ -224,7 +247,7 @@ export class Runtime {
   /** Submit everything recorded so far (one command buffer). Cheap no-op when nothing is recorded. */
   flush(): void {
     this.checkHealthy();
-    if (!this.encoder) { this.pool.onSubmitted(); return; }
+    if (!this.encoder) { this.recycle(); return; }
     const enc = this.endPass();
     for (let i = 0; i <= this.arenaIdx && i < this.arenaChunks.length; i++) {
       const c = this.arenaChunks[i];
@@ -235,7 +258,18 @@ export class Runtime {
     this.device.queue.submit([enc.finish()]);
     this.encoder = null;
     this.stats.submits++;
+    this.recycle();
+  }
+
+  /** After a submit (or when nothing was recorded): parked buffers and textures become reusable. */
+  private recycle(): void {
     this.pool.onSubmitted();
+    for (const [k, t] of this.pendingTextures) {
+      let l = this.freeTextures.get(k);
+      if (!l) this.freeTextures.set(k, (l = []));
+      if (l.length < 4) l.push(t); else t.destroy();
+    }
+    this.pendingTextures.length = 0;
   }
 
   private whenLost(): Promise<never> {
@@ -297,7 +331,9 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
   const vendor = String(i.vendor ?? ''), architecture = String(i.architecture ?? ''), device = String(i.device ?? '');
   const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
   const isCPU = /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text) || (adapter as any).isFallbackAdapter === true;
-  return { vendor, architecture, device, description, isCPU };
+  const sgMin = Number(i.subgroupMinSize ?? 0), sgMax = Number(i.subgroupMaxSize ?? 0);
+  const subgroupSize = sgMin > 0 && sgMin === sgMax && adapter.features.has('subgroups' as GPUFeatureName) ? sgMin : 0;
+  return { vendor, architecture, device, description, isCPU, subgroupSize };
 }
 
 export interface DeviceOptions {

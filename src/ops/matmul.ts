@@ -1,9 +1,9 @@
 // One launcher for three matmul designs. The design is chosen per adapter: rt.choices.matmul if set (by
 // `tuneMatmul`, which measures, or by hand), else 'rb' on CPU adapters and 'tiled' on GPUs.
-import { matmulNaive, matmulRB, matmulTiled } from '../../kernels/matmul.wgsl.ts';
+import { matmulNaive, matmulRB, matmulTiled, matmulPack, matmulSG } from '../../kernels/matmul.wgsl.ts';
 import { type Runtime, type Binding, groups, checkBinding, fail } from './common.ts';
 
-export type MatmulDesign = 'naive' | 'rb' | 'tiled';
+export type MatmulDesign = 'naive' | 'rb' | 'tiled' | 'sg';
 /** Register block of the vec4 rb kernel: TM rows x 4*NV columns per invocation. */
 export interface RBBlock { TM: 4 | 8; NV: 1 | 2; /** invocations per workgroup (default 64; 8 = one lavapipe subgroup) */ WG?: 8 | 64 }
 
@@ -30,7 +30,24 @@ function parseBlock(s: string | undefined): RBBlock | undefined {
 export function chooseMatmul(rt: Runtime): MatmulDesign {
   const c = rt.choices.matmul as MatmulDesign | undefined;
   if (c) return c;
-  return rt.adapter.isCPU ? 'rb' : 'tiled';
+  return rt.adapter.isCPU ? (sgAvailable(rt) ? 'sg' : 'rb') : 'tiled';
+}
+
+/** The subgroup/texture design needs 8-lane subgroups (lavapipe's) and the 'subgroups' feature. */
+export function sgAvailable(rt: Runtime): boolean {
+  return rt.adapter.subgroupSize === 8 && rt.features.has('subgroups');
+}
+
+/** The design matmulOp runs for these arguments (a requested 'sg' falls back where it cannot run). */
+export function resolveDesign(rt: Runtime, a: MatmulArgs): MatmulDesign {
+  const design = a.design ?? chooseMatmul(rt);
+  if (design === 'sg' && !(sgAvailable(rt) && sgFits(rt, a.batch, a.M, a.N, a.K))) return rt.adapter.isCPU ? 'rb' : 'tiled';
+  return design;
+}
+
+function sgFits(rt: Runtime, batch: number, M: number, N: number, K: number): boolean {
+  const d = rt.limits.maxTextureDimension2D, L = rt.limits.maxTextureArrayLayers;
+  return Math.ceil(K / 4) <= d && Math.ceil(M / 32) * 32 <= d && Math.ceil(N / 64) * 16 <= d && Math.ceil(K / 4) * 4 <= d && batch <= L;
 }
 
 /** out[b] = alpha * op(A[b]) op(B[b]) (+ bias). Validates sizes against device limits before recording. */
@@ -43,7 +60,7 @@ export function matmulOp(rt: Runtime, A: Binding, B: Binding, out: Binding, a: M
   checkBinding(rt, 'matmul', `A (${transA ? 'K x M' : 'M x K'} = ${M} x ${K}, batch ${batch})`, sA * (batch - 1) + M * K);
   checkBinding(rt, 'matmul', `B (K x N = ${K} x ${N}, batch ${batch})`, sB * (batch - 1) + K * N);
   checkBinding(rt, 'matmul', `out (${batch} x ${M} x ${N})`, batch * M * N);
-  const design = a.design ?? chooseMatmul(rt);
+  const design = resolveDesign(rt, a);
   const params = { batch, M, N, K, sA, sB, alpha: a.alpha ?? 1 };
   const bindings = bias ? [A, B, out, a.bias!] : [A, B, out];
   if (K === 0) fail('matmul', 'K = 0 (empty reduction) is not supported; fill the output instead');
@@ -57,6 +74,18 @@ export function matmulOp(rt: Runtime, A: Binding, B: Binding, out: Binding, a: M
     const tiles = batch * Math.ceil(M / TM) * Math.ceil(N / (4 * blk.NV));
     const WG = blk.WG ?? (Number(rt.choices.rbWorkgroup) === 8 ? 8 : 64);
     rt.dispatch(matmulRB.get({ transA, transB, bias, vec, TM, NV: blk.NV, WG }), bindings, params, groups(tiles, WG));
+  } else if (design === 'sg') {
+    // Pack op(A) and op(B) into rgba32float texture arrays (zero-padded), then one 8-lane subgroup per 32x64 tile.
+    const K4 = Math.ceil(K / 4);
+    const bShared = sB === 0 && batch > 1;
+    const hA = Math.ceil(M / 32) * 32, wB = Math.ceil(N / 64) * 16, hB = K4 * 4, lB = bShared ? 1 : batch;
+    const TA = rt.acquireTexture(K4, hA, batch, 'matmul-A'), TB = rt.acquireTexture(wB, hB, lB, 'matmul-B');
+    const va = TA.createView({ dimension: '2d-array' }), vb = TB.createView({ dimension: '2d-array' });
+    rt.dispatch(matmulPack.get({ which: 'a', trans: transA }), [A, va], { rows: M, cols: K, W: K4, H: hA, L: batch, stride: sA }, groups(K4 * hA * batch, 64));
+    rt.dispatch(matmulPack.get({ which: 'b', trans: transB }), [B, vb], { rows: K, cols: N, W: wB, H: hB, L: lB, stride: bShared ? 0 : sB }, groups(wB * hB * lB, 64));
+    const tiles = batch * Math.ceil(M / 32) * Math.ceil(N / 64);
+    rt.dispatch(matmulSG.get({ bias, bShared: bShared || (batch === 1) }), bias ? [va, vb, out, a.bias!] : [va, vb, out], { batch, M, N, K4, alpha: a.alpha ?? 1 }, tiles);
+    rt.releaseTexture(TA); rt.releaseTexture(TB);
   } else {
     const tiles = batch * Math.ceil(M / 64) * Math.ceil(N / 64);
     rt.dispatch(matmulTiled.get({ transA, transB, bias }), bindings, params, tiles);
@@ -92,6 +121,7 @@ export async function tuneMatmul(rt: Runtime, M = 1024, N = 256, K = 256, reps =
     res.rb = bestT;
     res.naive = await time('naive');
     res.tiled = await time('tiled');
+    if (sgAvailable(rt)) res.sg = await time('sg');
   } finally {
     rt.release(A); rt.release(B); rt.release(C);
   }

@@ -20,7 +20,7 @@ const SHAPES: [number, number, number, number][] = [
   [1, 1, 1, 1], [1, 3, 5, 7], [2, 12, 20, 8], [1, 4, 4, 4], [2, 63, 65, 64], [1, 64, 64, 64], [1, 65, 63, 65], [1, 768, 3, 8], [1, 5, 1025, 12], [3, 17, 768, 4],
 ];
 
-for (const [design, block] of [['naive'], ['rb', { TM: 4, NV: 1 }], ['rb', { TM: 8, NV: 2 }], ['rb', { TM: 8, NV: 1 }], ['tiled']] as [F.MatmulDesign, F.RBBlock?][]) {
+for (const [design, block] of [['naive'], ['rb', { TM: 4, NV: 1 }], ['rb', { TM: 8, NV: 2 }], ['rb', { TM: 8, NV: 1 }], ['tiled'], ['sg']] as [F.MatmulDesign, F.RBBlock?][]) {
   s(`${design}${block ? ` ${block.TM}x${4 * block.NV}` : ''}: forward and backward over swept shapes, transposes, bias, shared B`, async () => {
     const rt = await getTestDevice();
     let seed = 1;
@@ -43,6 +43,14 @@ for (const [design, block] of [['naive'], ['rb', { TM: 4, NV: 1 }], ['rb', { TM:
     }
   });
 }
+
+s('the subgroup/texture design runs (not a fallback) on adapters with 8-lane subgroups', async () => {
+  const rt = await getTestDevice();
+  const { resolveDesign, sgAvailable } = await import('../../src/ops/matmul.ts');
+  if (rt.adapter.subgroupSize === 8) assert.ok(sgAvailable(rt), 'lavapipe-like adapter should offer the sg design');
+  if (sgAvailable(rt)) assert.is(resolveDesign(rt, { batch: 2, M: 65, N: 63, K: 64, design: 'sg' }), 'sg');
+  assert.is(resolveDesign(rt, { batch: 1, M: 4, N: 4, K: 4, design: 'rb' }), 'rb');
+});
 
 s('grid over 65535 workgroups (naive, folded)', async () => {
   const rt = await getTestDevice();
