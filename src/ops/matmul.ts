@@ -69,7 +69,7 @@ export function matmulOp(rt: Runtime, A: Binding, B: Binding, out: Binding, a: M
   } else if (design === 'rb') {
     // vec4 path: the contiguous dimension of each operand a multiple of 4 (and >= 4 for the clamped loads)
     const vec = K % 4 === 0 && (!transA || M % 4 === 0) && (transB || N % 4 === 0) && sA % 4 === 0 && sB % 4 === 0 && M >= 4 && N >= 4;
-    const blk = vec ? (a.block ?? parseBlock(rt.choices.rbBlock) ?? { TM: 8, NV: 2 }) : { TM: 4, NV: 1 };
+    const blk: RBBlock = vec ? (a.block ?? parseBlock(rt.choices.rbBlock) ?? { TM: 8, NV: 2 }) : { TM: 4, NV: 1 };
     const TM = transA && blk.TM === 8 && M % 8 !== 0 ? 4 : blk.TM; // transposed-A loads read 4 rows at a time
     const tiles = batch * Math.ceil(M / TM) * Math.ceil(N / (4 * blk.NV));
     const WG = blk.WG ?? (Number(rt.choices.rbWorkgroup) === 8 ? 8 : 64);
