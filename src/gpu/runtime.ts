@@ -115,15 +115,28 @@ export class Runtime {
 
   releaseTexture(t: GPUTexture): void { this.pendingTextures.push([`${t.width}x${t.height}x${t.depthOrArrayLayers}`, t]); }
 
-  /** queue.writeBuffer; data must be a view whose byteLength is a multiple of 4. */
+  private stagingToDestroy: GPUBuffer[] = [];
+
+  /**
+   * Write data into a buffer, in program order: with nothing recorded it is queue.writeBuffer; when commands are
+   * recorded but not submitted (writeBuffer would run before them), the data goes through a staging buffer and a
+   * copy recorded in the same command stream. Either way no extra submit. byteLength must be a multiple of 4.
+   */
   upload(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.checkHealthy();
-    let view = data;
-    // dawn.node rejects views of SharedArrayBuffer; copy those.
-    if (typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer) {
-      view = new Uint8Array(data.byteLength);
-      (view as Uint8Array).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (this.encoder) {
+      const size = Math.ceil(src.byteLength / 4) * 4;
+      const staging = this.device.createBuffer({ size: Math.max(4, size), usage: 0x4 /*COPY_SRC*/, mappedAtCreation: true, label: 'upload-staging' });
+      new Uint8Array(staging.getMappedRange()).set(src);
+      staging.unmap();
+      this.copy(staging, 0, buf, byteOffset, size);
+      this.stagingToDestroy.push(staging);
+      return;
     }
+    // dawn.node rejects views of SharedArrayBuffer; copy those.
+    let view: Uint8Array = src;
+    if (typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer) view = src.slice();
     this.device.queue.writeBuffer(buf, byteOffset, view.buffer, view.byteOffset, view.byteLength);
   }
 
@@ -264,6 +277,8 @@ export class Runtime {
   /** After a submit (or when nothing was recorded): parked buffers and textures become reusable. */
   private recycle(): void {
     this.pool.onSubmitted();
+    for (const b of this.stagingToDestroy) b.destroy();
+    this.stagingToDestroy.length = 0;
     for (const [k, t] of this.pendingTextures) {
       let l = this.freeTextures.get(k);
       if (!l) this.freeTextures.set(k, (l = []));

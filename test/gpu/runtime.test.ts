@@ -60,6 +60,17 @@ s('a kernel with a WGSL error is reported on the next flush instead of a silent 
   } finally { console.error = orig; rt.release(buf); rt.flush(); }
 });
 
+s('uploads stay in program order after recorded but unsubmitted kernels (no extra submit)', async () => {
+  const rt = await getTestDevice();
+  await rt.sync();
+  const t = F.full(rt, [4], 7);               // a fill kernel, recorded only
+  const s0 = rt.stats.submits;
+  rt.upload(t.storage.buffer, new Float32Array([1, 2, 3, 4]));   // must land after the fill
+  assert.is(rt.stats.submits, s0, 'no submit for the upload');
+  assert.equal([...(await t.data())], [1, 2, 3, 4]);
+  t.dispose();
+});
+
 s('no adapter and no navigator.gpu give errors naming the fix', async () => {
   await rejects(() => runtimeFromGPU(undefined), /WebGPU is not available here/);
   const fakeGpu = { requestAdapter: async () => null } as unknown as GPU;
