@@ -278,9 +278,16 @@ ${ENTRY} {
   let t = linear_wg(wid, nwg);
   // t is uniform across the workgroup (= one subgroup): every lane runs the same loop (subgroup ops stay uniform).
   let tt = min(t, p.batch * tilesM * tilesN - 1u);
-  let n0 = (tt % tilesN) * 64u;
-  let m0 = ((tt / tilesN) % tilesM) * 32u;
+  // Grouped tile order: runs of G row-tiles share one B column tile, so G A row-tiles (G*32 rows) stay in cache
+  // while the B columns stream once per group instead of once per row-tile.
   let b = tt / (tilesM * tilesN);
+  let r = tt % (tilesM * tilesN);
+  let G = 8u;
+  let grp = r / (G * tilesN);
+  let gRows = min(G, tilesM - grp * G);
+  let inG = r % (G * tilesN);
+  let m0 = (grp * G + inG % gRows) * 32u;
+  let n0 = (inG / gRows) * 64u;
   let lb = ${bShared ? '0u' : 'b'};
   let j = lid;
   let nq = n0 / 4u + 2u * j;
