@@ -18,3 +18,20 @@ export function readNpyFixture(name: string): { shape: number[]; data: Float32Ar
   if (!(a.data instanceof Float32Array || a.data instanceof Float64Array)) throw new Error(`${name}: expected float data, got ${a.descr}`);
   return { shape: a.shape, data: a.data };
 }
+
+/**
+ * Max |got - ref| over the log-mel bins whose reference lies within 60 dB and within 90 dB of the clip's peak
+ * (issue 3: <= 1e-3 dB and <= 0.05 dB), and over all bins.
+ */
+export function dbErrors(got: ArrayLike<number>, ref: ArrayLike<number>) {
+  let peak = -Infinity;
+  for (let i = 0; i < ref.length; i++) peak = Math.max(peak, ref[i]);
+  let e60 = 0, e90 = 0, all = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = Math.abs(got[i] - ref[i]);
+    if (!(e <= all)) all = Number.isNaN(e) ? Infinity : e;
+    if (ref[i] >= peak - 60) e60 = Math.max(e60, e);
+    if (ref[i] >= peak - 90) e90 = Math.max(e90, e);
+  }
+  return { peak, e60, e90, all };
+}

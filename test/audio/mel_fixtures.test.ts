@@ -9,7 +9,7 @@ import { resample } from '../../src/audio/resample.ts';
 import { mixToMono, readWav } from '../../src/audio/wav.ts';
 import { cutWindows } from '../../src/audio/windows.ts';
 import { assertClose } from '../util/compare.ts';
-import { FIXTURES, fixtureBytes, readNpyFixture } from './_fixtures.ts';
+import { FIXTURES, dbErrors, fixtureBytes, readNpyFixture } from './_fixtures.ts';
 
 const s = suite('mel_fixtures');
 
@@ -25,23 +25,6 @@ function clip(mono: Float32Array, name: string): Float32Array {
   const ws = cutWindows(mono, { name });
   assert.is(ws.length, 1);
   return ws[0].samples;
-}
-
-/**
- * Max |got - ref| over the log-mel bins whose reference lies within 60 dB and within 90 dB of the clip's peak
- * (issue 3: <= 1e-3 dB and <= 0.05 dB), and over all bins.
- */
-function dbErrors(got: ArrayLike<number>, ref: ArrayLike<number>) {
-  let peak = -Infinity;
-  for (let i = 0; i < ref.length; i++) peak = Math.max(peak, ref[i]);
-  let e60 = 0, e90 = 0, all = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(got[i] - ref[i]);
-    if (!(e <= all)) all = Number.isNaN(e) ? Infinity : e;
-    if (ref[i] >= peak - 60) e60 = Math.max(e60, e);
-    if (ref[i] >= peak - 90) e90 = Math.max(e90, e);
-  }
-  return { peak, e60, e90, all };
 }
 
 s('numpy float64 Slaney filterbank equals slaneyMelFilterbank', () => {
