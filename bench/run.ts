@@ -4,6 +4,7 @@ import { nodeRuntime } from '../src/gpu/node.ts';
 import { tuneMatmul } from '../src/ops/matmul.ts';
 import { benchMatmul } from './matmul.bench.ts';
 import { benchElementwise } from './elementwise.bench.ts';
+import { benchMel, melRatios } from './mel.bench.ts';
 import { printTable, deviceString, RESULTS_FILE } from './util.ts';
 
 const args = process.argv.slice(2);
@@ -26,5 +27,6 @@ if (want('matmul')) {
   }
 }
 if (want('elementwise')) printTable('elementwise and dispatch', await benchElementwise(rt), ['gbps', 'us_per_dispatch']);
+if (want('mel')) { const rows = await benchMel(rt, quick); printTable('mel frontend (16 x 10 s clips)', rows, ['clips_per_s']); melRatios(rows); }
 console.log(`\nJSON lines appended to ${RESULTS_FILE}`);
 process.exit(0);
