@@ -9,3 +9,6 @@ export { AdamW, gradNormSquared } from './train/optim.ts';
 export type { AdamWOptions } from './train/optim.ts';
 export { matmulOp, chooseMatmul, tuneMatmul } from './ops/matmul.ts';
 export type { MatmulDesign, MatmulArgs, RBBlock } from './ops/matmul.ts';
+export * from './autograd/sim_loss.ts';
+export { flamgram, medianFilter3, extractEvents, flamgramEvents } from './model/flamgram.ts';
+export type { FlamgramOptions, EventOptions, DetectedEvent } from './model/flamgram.ts';
