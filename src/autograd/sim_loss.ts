@@ -239,7 +239,7 @@ export interface FlamLossInputs {
   clip?: { audio: Tensor; text: Tensor; logitScale: Tensor };
   /** SED batch: local audio embeddings [A, L, D], text embeddings [K, D], alpha [K], beta [K], labels. */
   sed: { a: Tensor; t: Tensor; alpha: Tensor; beta: Tensor; targets: SedTargets };
-  weights?: Partial<typeof FLAM_LOSS_WEIGHTS>;
+  weights?: Partial<Record<keyof typeof FLAM_LOSS_WEIGHTS, number>>;
   /** Use the naive [A, K, L] path for L_SED (tests and benches). */
   naive?: boolean;
 }
