@@ -14,7 +14,9 @@ export type Parsed = Record<string, string | number | string[] | boolean | undef
 export function parseArgs(cmd: string, args: readonly string[], spec: Readonly<Record<string, OptionSpec>>): Parsed {
   const out: Parsed = { _: [] };
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+    let a = args[i];
+    // one-letter short options (-o FILE) are spelled like their long form (--o) in the spec
+    if (/^-[a-zA-Z]$/.test(a)) a = `-${a}`;
     if (!a.startsWith('--')) { out._.push(a); continue; }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
@@ -28,7 +30,7 @@ export function parseArgs(cmd: string, args: readonly string[], spec: Readonly<R
     }
     if (s.type === 'list') {
       const vals = inline !== undefined ? [inline] : [];
-      while (i + 1 < args.length && !args[i + 1].startsWith('--')) vals.push(args[++i]);
+      while (i + 1 < args.length && !args[i + 1].startsWith('--') && !/^-[a-zA-Z]$/.test(args[i + 1])) vals.push(args[++i]);
       if (vals.length === 0) throw new Error(`${cmd}: --${name} needs at least one value`);
       out[name] = [...((out[name] as string[] | undefined) ?? []), ...vals];
       continue;

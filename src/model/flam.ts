@@ -139,4 +139,44 @@ export function createFlam(rt: Runtime, cfg: FlamConfig | keyof typeof FLAM_PRES
   return new Flam(rt, c, opts);
 }
 
+/**
+ * Load stored weights into a model, strictly over its stored keys (every key present, no unknown key, same
+ * shapes); external keys (the frozen GloVe table) are rebuilt by the constructor and never read.
+ */
+export function loadFlamState(model: Flam, values: Map<string, { shape: readonly number[]; data: Float32Array }>): void {
+  const ext = new Set(model.externalKeys);
+  const stored = model.storedState();
+  const keys = new Set(stored.map(([k]) => k));
+  const missing = [...keys].filter((k) => !values.has(k));
+  const unexpected = [...values.keys()].filter((k) => !keys.has(k) && !ext.has(k));
+  const shape = stored.filter(([k, t]) => values.has(k) && (values.get(k)!.shape.length !== t.shape.length || values.get(k)!.shape.some((d, i) => d !== t.shape[i])))
+    .map(([k, t]) => `${k}: file [${values.get(k)!.shape}] vs model [${t.shape}]`);
+  if (missing.length || unexpected.length || shape.length) {
+    const list = (a: string[]) => a.slice(0, 6).join(', ') + (a.length > 6 ? ` (+${a.length - 6} more)` : '');
+    throw new Error(`weights do not match the '${model.cfg.name}' model: ${[missing.length ? `missing ${list(missing)}` : '', unexpected.length ? `unexpected ${list(unexpected)}` : '', shape.length ? `wrong shapes ${list(shape)}` : ''].filter(Boolean).join('; ')}`);
+  }
+  for (const [k, t] of stored) t.rt.upload(t.storage.buffer, values.get(k)!.data, t.offset * 4);
+}
+
+/**
+ * A model from a checkpoint or model file (checksum verified by decodeCheckpoint; the preset or config is read
+ * from the file). `glove` is needed by presets with GloVe-frozen word embeddings.
+ */
+export async function flamFromFile(rt: Runtime, bytes: Uint8Array, source: string, glove?: Uint8Array): Promise<Flam> {
+  const { decodeCheckpoint } = await import('../train/checkpoint.ts');
+  const ck = decodeCheckpoint(bytes, source);
+  const c = ck.config as { model?: string; flam?: FlamConfig };
+  const cfg = c.flam ?? FLAM_PRESETS[c.model as keyof typeof FLAM_PRESETS];
+  if (!cfg) throw new Error(`${source}: no model configuration in the file (config ${JSON.stringify(ck.config).slice(0, 120)})`);
+  const model = new Flam(rt, cfg, { glove, init: 'zeros' });
+  try {
+    loadFlamState(model, ck.model);
+  } catch (e) {
+    model.dispose();
+    throw new Error(`${source}: ${(e as Error).message}`);
+  }
+  await model.bn0.syncStats();
+  return model;
+}
+
 export { keep };

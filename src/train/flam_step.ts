@@ -38,6 +38,8 @@ export async function flamTrainStep(rt: Runtime, model: Flam, tok: BpeTokenizer,
   const waves = Array.from({ length: b.A }, (_, i) => b.audio.subarray(i * S, (i + 1) * S));
   const [ai, ti] = clipPairs(b);
   const params = opt.params;
+  // DropPath masks are drawn per step from the step's seed, so a resumed run draws the same ones
+  model.audio_branch.setDropPathSeed(o.seed);
   const vals = await scope(async () => {
     const a = model.audioEmbeddings(waves, { seed: o.seed });
     const te = model.textEmbeddings(b.texts, tok);

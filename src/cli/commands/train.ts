@@ -1,6 +1,6 @@
 // flam train: train a FLAM variant natively on a corpus built by `flam data build`.
 import { readFileSync, existsSync, mkdirSync, appendFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { nodeRuntime } from '../../gpu/node.ts';
 import { tuneMatmul } from '../../ops/matmul.ts';
 import { noGrad } from '../../autograd/tape.ts';
@@ -11,8 +11,9 @@ import { encodeCheckpoint, decodeCheckpoint, restoreOptimizer } from '../../trai
 import { resolveTrainConfig, type TrainConfig } from '../../train/config.ts';
 import { flamTrainStep } from '../../train/flam_step.ts';
 import { scoreClips, groupMetrics, type EvalClip, type EvalPrompt } from '../../train/evaluate.ts';
-import { createFlam, type Flam } from '../../model/flam.ts';
-import { BpeTokenizer, GPT2_TOKENIZER_FILES } from '../../text/bpe.ts';
+import { createFlam, loadFlamState, type Flam } from '../../model/flam.ts';
+import type { BpeTokenizer } from '../../text/bpe.ts';
+import { loadTokenizer, gloveBytes } from '../model.ts';
 import { SedLoader, type ClipProvider } from '../../data/loader.ts';
 import { CLASSES, phrasingsFor } from '../../data/classes.ts';
 import { parseEventTable } from '../../eval/tsv.ts';
@@ -22,32 +23,6 @@ import { parseArgs } from '../argv.ts';
 
 export const summary = 'train a FLAM variant: --config CONFIG --data DIR --out RUN [--resume] [--steps N] [--max-minutes M]';
 
-const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-
-export async function loadTokenizer(): Promise<BpeTokenizer> {
-  return BpeTokenizer.load(readFileSync(join(ROOT, GPT2_TOKENIZER_FILES.vocab)), readFileSync(join(ROOT, GPT2_TOKENIZER_FILES.merges)));
-}
-export function gloveBytes(): Uint8Array { return readFileSync(join(ROOT, 'weights/glove/gpt2-glove100.safetensors')); }
-
-/** Load model weights (and nothing else) from a checkpoint or model file into `model`. */
-export function loadModelState(model: Flam, model_: Map<string, { shape: number[]; data: Float32Array }>): void {
-  const ext = new Set(model.externalKeys);
-  const values = new Map([...model_].filter(([k]) => !ext.has(k)));
-  // external keys are rebuilt by the constructor: give them their own current value so strict loading passes
-  const own = model.stateDict();
-  for (const k of ext) { const t = own.get(k); if (t) values.set(k, { shape: [...t.shape], data: new Float32Array(0) }); }
-  const filtered = new Map([...values].filter(([k]) => !ext.has(k)));
-  // strict over the stored keys
-  const stored = new Set(model.storedState().map(([k]) => k));
-  const missing = [...stored].filter((k) => !filtered.has(k));
-  const unexpected = [...filtered.keys()].filter((k) => !stored.has(k));
-  if (missing.length || unexpected.length) throw new Error(`model file does not match the ${model.cfg.name} architecture: ${missing.length ? `missing ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` (+${missing.length - 8})` : ''}` : ''} ${unexpected.length ? `unexpected ${unexpected.slice(0, 8).join(', ')}` : ''}`);
-  for (const [k, t] of model.storedState()) {
-    const v = filtered.get(k)!;
-    if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) throw new Error(`model file: ${k} has shape [${v.shape}], the ${model.cfg.name} model expects [${t.shape}]`);
-    t.rt.upload(t.storage.buffer, v.data, t.offset * 4);
-  }
-}
 
 function progressBar(step: number, total: number, width = 24): string {
   const f = Math.min(1, step / total);
@@ -105,7 +80,7 @@ export async function run(args: string[]): Promise<void> {
     cfg = resolveTrainConfig(j, cfgArg);
   } else cfg = resolveTrainConfig(cfgArg, '--config');
   if (a.steps) cfg.steps = Number(a.steps);
-  const maxMs = a['max-minutes'] ? Number(a['max-minutes']) * 60000 : Infinity;
+  const maxMs = a['max-minutes'] !== undefined ? Number(a['max-minutes']) * 60000 : Infinity;
 
   const rt = await nodeRuntime();
   await tuneMatmul(rt);
@@ -122,7 +97,7 @@ export async function run(args: string[]): Promise<void> {
     const saved = ck.config as TrainConfig;
     if (saved.model !== cfg.model) throw new Error(`--resume: ${ckptPath} holds a '${saved.model}' model, the config asks for '${cfg.model}'`);
     cfg = { ...saved, steps: a.steps ? Number(a.steps) : saved.steps };
-    loadModelState(model, ck.model);
+    loadFlamState(model, ck.model);
     restoreOptimizer(opt, trainable, ck);
     step = ck.step;
     loaderState = ck.state.loader as typeof loaderState;
@@ -176,11 +151,9 @@ export async function run(args: string[]): Promise<void> {
     if (Date.now() - t0 > maxMs) { if (lastSave !== step) await save(); process.stderr.write(`\nstopped after --max-minutes at step ${step}; continue with --resume\n`); break; }
   }
   if (step >= cfg.steps) {
-    // final weights-only model file
-    const { encodeSafetensors } = await import('../../io/safetensors.ts');
-    const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
-    for (const [k, t] of model.storedState()) tensors[k] = { dtype: 'F32', shape: [...t.shape], data: await t.data() as Float32Array };
-    atomicWriteSync(join(out, 'model.safetensors'), encodeSafetensors(tensors, { format: 'flam-webgpu-model/1', preset: cfg.model, config: JSON.stringify(model.cfg), steps: String(step) }));
-    process.stderr.write(`\nwrote ${join(out, 'model.safetensors')}\n`);
+    // final model file: weights and bn0 statistics, no optimizer state; same checksummed format as checkpoints
+    const bytes = await encodeCheckpoint(model.storedState(), null, { step, state: {}, config: { model: cfg.model, flam: model.cfg, trainConfig: cfg } });
+    atomicWriteSync(join(out, 'model.safetensors'), bytes);
+    process.stderr.write(`\nwrote ${join(out, 'model.safetensors')} (${(bytes.length / 2 ** 20).toFixed(1)} MiB)\n`);
   }
 }
