@@ -12,7 +12,11 @@ import type { Flam } from '../model/flam.ts';
 import type { BpeTokenizer } from '../text/bpe.ts';
 import type { SedBatch } from '../data/loader.ts';
 
-export interface StepOptions { lr: number; gradClip: number; weights?: Partial<Record<keyof typeof FLAM_LOSS_WEIGHTS, number>>; seed: number }
+export interface StepOptions {
+  lr: number; gradClip: number; weights?: Partial<Record<keyof typeof FLAM_LOSS_WEIGHTS, number>>; seed: number;
+  /** Parameters not updated this step (their gradients are dropped before the norm and the update). */
+  frozen?: ReadonlySet<Tensor>;
+}
 export interface StepStats { total: number; sed: number; prior: number; clip: number; gradNorm: number; clipPairs: number }
 
 /** CLIP pairs (audio slot, text slot): each valid clip with one positive caption not taken by another clip. */
@@ -54,6 +58,7 @@ export async function flamTrainStep(rt: Runtime, model: Flam, tok: BpeTokenizer,
     }
     const l = flamLoss({ sed: { a: a.local, t: te.t, alpha: te.alpha, beta: te.beta, targets }, clip, weights: o.weights });
     backward(l.total);
+    if (o.frozen) for (const p of o.frozen) if (p.grad) { p.grad.dispose(); p.grad = null; }
     const g2 = gradNormSquared(params);
     const parts = [l.total, l.sed, l.prior, l.clip ?? l.prior, g2].map((t) => t.reshape([1]));
     const v = await concat(parts, 0).data();

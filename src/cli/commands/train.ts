@@ -124,6 +124,7 @@ export async function run(args: string[]): Promise<void> {
   const log = (o: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify({ time: new Date().toISOString(), ...o }) + '\n');
   console.error(`training ${cfg.model}: ${model.numParameters()} parameters (${trainable.reduce((s, [, t]) => s + t.size, 0)} trainable), ${provider.size} clips, batch ${cfg.batchClips} clips x ${cfg.textsPerClip * cfg.batchClips} text slots, steps ${step}/${cfg.steps}; device ${rt.adapter.description || rt.adapter.device}`);
   model.train();
+  const alphaParams = new Set(model.heads.fc_per_text_logit_scale.parameters());
   const t0 = Date.now();
   let clipsDone = 0, lastSave = step;
   const save = async () => {
@@ -135,7 +136,8 @@ export async function run(args: string[]): Promise<void> {
     const batch = await loader.next();
     step++;
     const lr = lrAt({ lr: cfg.lr, warmup: cfg.warmup, total: cfg.steps, minLr: cfg.minLr }, step);
-    const s = await flamTrainStep(rt, model, tok, opt, batch, { lr, gradClip: cfg.gradClip, weights: cfg.weights, seed: cfg.seed * 1000003 + step });
+    const frozen = step <= (cfg.alphaFrozenSteps ?? 0) ? alphaParams : undefined;
+    const s = await flamTrainStep(rt, model, tok, opt, batch, { lr, gradClip: cfg.gradClip, weights: cfg.weights, seed: cfg.seed * 1000003 + step, frozen });
     clipsDone += batch.audioMask.reduce((x, y) => x + y, 0);
     const el = (Date.now() - t0) / 1000;
     const cps = clipsDone / el;
