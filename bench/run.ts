@@ -8,6 +8,7 @@ import { benchMel, melRatios } from './mel.bench.ts';
 import { benchData } from './data.bench.ts';
 import { benchHtsat } from './htsat.bench.ts';
 import { benchSimLoss } from './sim_loss.bench.ts';
+import { benchTrain, trainRatio, TRAIN_KEYS } from './train.bench.ts';
 import { printTable, deviceString, RESULTS_FILE } from './util.ts';
 
 const args = process.argv.slice(2);
@@ -34,5 +35,6 @@ if (want('data')) printTable('data (simulator throughput, CPU)', await benchData
 if (want('htsat')) printTable('htsat (window attention; HTSAT forward, batch 1, random weights; peers on the same weights)', await benchHtsat(rt, quick, !args.includes('--no-peers')), ['clips_per_s', 'gflops', 'ours_speedup', 'max_abs_diff_vs_ours']);
 if (want('sim_loss')) printTable('sim_loss (L_SED loss + backward: chunked vs naive [A*L, K])', await benchSimLoss(rt, quick), ['A', 'K', 'design', 'peak_bytes', 'extra_bytes', 'gflops']);
 if (want('mel')) { const rows = await benchMel(rt, quick); printTable('mel frontend (16 x 10 s clips)', rows, ['clips_per_s']); melRatios(rows); }
+if (want('train')) { const rows = await benchTrain(rt, quick); printTable('train (one FLAM training step, tiny preset, A = 8 clips, K = 40 texts: ours vs the PyTorch CPU reference on the same weights and batches)', rows, TRAIN_KEYS); trainRatio(rows); }
 console.log(`\nJSON lines appended to ${RESULTS_FILE}`);
 process.exit(0);

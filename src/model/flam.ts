@@ -16,6 +16,12 @@ import type { BpeTokenizer } from '../text/bpe.ts';
 import { loadGlove, gloveEmbeddingInit } from '../text/glove.ts';
 import { initRng } from '../nn/module.ts';
 
+/**
+ * Per-element std of the frozen GloVe rows (5x the 0.02 of the learned position/type tables): after the embedding
+ * LayerNorm the token identity, not the position, dominates each state, so different prompts start apart.
+ */
+export const GLOVE_STD = 0.1;
+
 export interface FlamConfig {
   name: string;
   audio: HtsatConfig;
@@ -29,9 +35,9 @@ export interface FlamConfig {
 
 export const FLAM_PRESETS: Record<'v1-base' | 'tiny' | 'tiny-noglove' | 'small', FlamConfig> = {
   'v1-base': { name: 'v1-base', audio: HTSAT_PRESETS['v1-base'], text: TEXT_PRESETS['roberta-base'], jointDim: 512, wordEmbeddings: 'trainable', seed: 1 },
-  tiny: { name: 'tiny', audio: HTSAT_PRESETS.tiny, text: TEXT_PRESETS.tiny, jointDim: 128, wordEmbeddings: 'glove-frozen', seed: 1 },
-  'tiny-noglove': { name: 'tiny-noglove', audio: HTSAT_PRESETS.tiny, text: TEXT_PRESETS.tiny, jointDim: 128, wordEmbeddings: 'trainable', seed: 1 },
-  small: { name: 'small', audio: HTSAT_PRESETS.small, text: TEXT_PRESETS.small, jointDim: 256, wordEmbeddings: 'glove-frozen', seed: 1 },
+  tiny: { name: 'tiny', audio: HTSAT_PRESETS.tiny, text: { ...TEXT_PRESETS.tiny, pooling: 'mean' }, jointDim: 128, wordEmbeddings: 'glove-frozen', seed: 1 },
+  'tiny-noglove': { name: 'tiny-noglove', audio: HTSAT_PRESETS.tiny, text: { ...TEXT_PRESETS.tiny, pooling: 'mean' }, jointDim: 128, wordEmbeddings: 'trainable', seed: 1 },
+  small: { name: 'small', audio: HTSAT_PRESETS.small, text: { ...TEXT_PRESETS.small, pooling: 'mean' }, jointDim: 256, wordEmbeddings: 'glove-frozen', seed: 1 },
 };
 
 /** bn0 (BatchNorm over mel bins, eval statistics) as buffers with the official names. */
@@ -72,18 +78,23 @@ export class Flam extends Module {
   /** Keys rebuilt at construction and never stored (the frozen GloVe table). */
   readonly externalKeys: string[] = [];
 
-  constructor(rt: Runtime, readonly cfg: FlamConfig, opts: { glove?: Uint8Array; init?: 'random' | 'zeros' } = {}) {
+  /**
+   * @param opts glove: the GloVe table ('glove-frozen' presets); init 'zeros' skips the random init (before loading
+   * weights); filterbank: the mel filterbank [513, 64] of the frontend (e.g. an official checkpoint's melW; default
+   * the float64 Slaney bank).
+   */
+  constructor(rt: Runtime, readonly cfg: FlamConfig, opts: { glove?: Uint8Array; init?: 'random' | 'zeros'; filterbank?: ArrayLike<number> } = {}) {
     super(rt);
     this.audio_branch = this.child('audio_branch', new Htsat(rt, cfg.audio, { seed: cfg.seed, init: opts.init }));
     this.bn0 = new FrontendNorm(rt);
     this.audio_branch.attachFrontend({ bn0: this.bn0 });
     this.text_branch = this.child('text_branch', new TextEncoder(rt, cfg.text, { seed: cfg.seed + 1, init: opts.init }));
     this.heads = new FlamHeads(rt, { audioDim: this.audio_branch.plan.numFeatures, textDim: cfg.text.hidden, jointDim: cfg.jointDim }, { seed: cfg.seed + 2, init: opts.init });
-    this.frontend = new MelFrontend(rt);
+    this.frontend = new MelFrontend(rt, opts.filterbank);
     if (cfg.wordEmbeddings === 'glove-frozen') {
       if (!opts.glove) throw new Error(`FLAM ${cfg.name}: the 'glove-frozen' word embeddings need the GloVe table (weights/glove/gpt2-glove100.safetensors)`);
       const W = this.text_branch.embeddings.word_embeddings.p.weight;
-      const { table } = gloveEmbeddingInit(loadGlove(opts.glove), cfg.text.vocabSize, cfg.text.hidden, 0.02, initRng(cfg.seed + 7));
+      const { table } = gloveEmbeddingInit(loadGlove(opts.glove), cfg.text.vocabSize, cfg.text.hidden, GLOVE_STD, initRng(cfg.seed + 7));
       setValues(W, table);
       W.requiresGrad = false;
       this.externalKeys.push('text_branch.embeddings.word_embeddings.weight');

@@ -9,7 +9,7 @@
 import { Tensor, tensor } from '../tensor/tensor.ts';
 import type { Runtime } from '../gpu/runtime.ts';
 import { Module, initRng } from '../nn/module.ts';
-import { relu, gelu, exp } from '../autograd/ops.ts';
+import { relu, gelu, exp, mul } from '../autograd/ops.ts';
 import { l2Normalize } from '../autograd/l2_normalize.ts';
 import { InitLinear, type InitMode } from './layers.ts';
 
@@ -79,4 +79,11 @@ export class FlamHeads extends Module {
 
   /** beta(t) = MLP(u) [N]. */
   beta(u: Tensor): Tensor { return this.fc_per_text_logit_bias.forward(u).reshape([u.shape[0]]); }
+
+  /**
+   * The frame-logit scale of each prompt, alpha [N] * exp(aed_logit_scale) (spec §5: h = exp(aed) alpha <a, t> +
+   * beta). aed_logit_scale is a frozen 0 in every model trained here and in the released checkpoint (factor 1), but
+   * a checkpoint may carry another value.
+   */
+  frameScale(alpha: Tensor): Tensor { return mul(alpha, exp(this.aedLogitScale.reshape([1]))); }
 }

@@ -7,7 +7,8 @@
 //   .intermediate.dense.*, .output.{dense, LayerNorm}.*, pooler.dense.*
 // Only real tokens are computed: a batch is padded to its longest sequence (never to 77) and pads are masked out
 // as keys (their own rows are computed and ignored). No dropout (training uses none here).
-import { Tensor, tensor } from '../tensor/tensor.ts';
+import { Tensor, tensor, empty } from '../tensor/tensor.ts';
+import { isGradEnabled } from '../autograd/tape.ts';
 import type { Runtime } from '../gpu/runtime.ts';
 import { Module, LayerNorm, initRng } from '../nn/module.ts';
 import { add, gelu, tanh, permute, matmul, softmax, embedding, narrow } from '../autograd/ops.ts';
@@ -28,6 +29,13 @@ export interface TextConfig {
   /** Token id whose embedding row is zero-initialised (HF's padding_idx of word_embeddings). */
   padTokenId: number;
   eps: number;
+  /**
+   * Input of the tanh pooler: 'cls' (default; RoBERTa/FLAM: the final hidden state of <s>) or 'mean' (mean of the
+   * final hidden states of the real tokens). Small models trained from scratch use 'mean': at init the <s> state is
+   * almost the same for every prompt (cosine 0.9998 measured), and the training signal then collapses the text
+   * embeddings to one point.
+   */
+  pooling?: 'cls' | 'mean';
 }
 
 /**
@@ -73,11 +81,33 @@ class Embeddings extends Module {
     this.token_type_embeddings = this.child('token_type_embeddings', embeddingTable(rt, c.typeVocab, c.hidden, ctx, null));
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(rt, c.hidden, c.eps));
   }
-  forward(ids: Tensor, pos: Tensor): Tensor {
-    const w = embedding(this.word_embeddings.p.weight, ids);
+  /** ids, pos [N, T] i32; idsCpu: the same ids on the CPU (needed when the word table is too large to bind). */
+  forward(ids: Tensor, pos: Tensor, idsCpu?: Int32Array): Tensor {
+    const W = this.word_embeddings.p.weight;
+    const w = W.size * 4 <= this.rt.limits.maxStorageBufferBindingSize ? embedding(W, ids) : this.gatherRows(W, ids, idsCpu);
     const p = embedding(this.position_embeddings.p.weight, pos);
     const t = narrow(this.token_type_embeddings.p.weight, 0, 0, 1); // token_type_ids are all 0
     return this.LayerNorm.forward(add(add(w, p), t));
+  }
+
+  /**
+   * The word-embedding gather for a table larger than one storage binding (RoBERTa-base's 50265 x 768 f32 table is
+   * 154 MB; lavapipe and browsers by default bind at most 128 MiB): the distinct rows the batch uses are copied
+   * into a small table (buffer copies, no kernel binds the big table) and gathered from there. Inference only.
+   */
+  private gatherRows(W: Tensor, ids: Tensor, idsCpu: Int32Array | undefined): Tensor {
+    if (!idsCpu || idsCpu.length !== ids.size) throw new Error(`text encoder: the word-embedding table (${W.size * 4} bytes) exceeds the device's maxStorageBufferBindingSize (${this.rt.limits.maxStorageBufferBindingSize}); gathering it in parts needs the token ids on the CPU`);
+    if (W.requiresGrad && isGradEnabled()) throw new Error(`text encoder: the word-embedding table (${W.size * 4} bytes) exceeds the device's maxStorageBufferBindingSize (${this.rt.limits.maxStorageBufferBindingSize}); it cannot be trained on this device (freeze it, or run under noGrad for inference)`);
+    const [V, C] = W.shape;
+    const rows = [...new Set(idsCpu)].sort((a, b) => a - b);
+    const local = new Map(rows.map((v, i) => [v, i]));
+    for (const v of rows) if (!(v >= 0 && v < V)) throw new Error(`embedding: index ${v} is outside the table's ${V} rows`);
+    const sub = empty(this.rt, [rows.length, C], 'f32', 'embedding-rows');
+    rows.forEach((v, i) => this.rt.copy(W.storage.buffer, (W.offset + v * C) * 4, sub.storage.buffer, (sub.offset + i * C) * 4, C * 4));
+    const idx = tensor(this.rt, Int32Array.from(idsCpu, (v) => local.get(v)!), ids.shape, 'i32');
+    const out = embedding(sub, idx);
+    sub.dispose(); idx.dispose();
+    return out;
   }
 }
 
@@ -253,7 +283,7 @@ export class TextEncoder extends Module {
       if (!real) padded = true;
     }
     const inter = opts.intermediates ? new Map<string, Tensor>() : undefined;
-    let x = this.embeddings.forward(tensor(rt, tokIds, [N, T], 'i32'), tensor(rt, posIds, [N, T], 'i32'));
+    let x = this.embeddings.forward(tensor(rt, tokIds, [N, T], 'i32'), tensor(rt, posIds, [N, T], 'i32'), tokIds);
     inter?.set('embeddings', x);
     const keyMask = padded ? tensor(rt, mask, [N, T]) : null;
     this.encoder.layer.items.forEach((l, n) => {
@@ -261,7 +291,13 @@ export class TextEncoder extends Module {
       inter?.set(`encoder.layer.${n}`, x);
     });
     const C = this.cfg.hidden;
-    const first = narrow(x, 1, 0, 1).reshape([N, C]);
+    let first: Tensor;
+    if (this.cfg.pooling === 'mean') {
+      // [N, 1, T] weights 1/len on real tokens @ [N, T, C] -> mean of the real tokens' states
+      const w = new Float32Array(N * T);
+      for (let r = 0; r < N; r++) for (let t = 0; t < lens[r]; t++) w[r * T + t] = 1 / lens[r];
+      first = matmul(tensor(rt, w, [N, 1, T]), x).reshape([N, C]);
+    } else first = narrow(x, 1, 0, 1).reshape([N, C]);
     const pooled = tanh(this.pooler.dense.forward(first));
     return { pooled, hidden: x, intermediates: inter };
   }
