@@ -12,3 +12,7 @@ export type { MatmulDesign, MatmulArgs, RBBlock } from './ops/matmul.ts';
 export * from './autograd/sim_loss.ts';
 export { flamgram, medianFilter3, extractEvents, flamgramEvents } from './model/flamgram.ts';
 export type { FlamgramOptions, EventOptions, DetectedEvent } from './model/flamgram.ts';
+export { OpenFLAM, fitClips } from './api/openflam.ts';
+export type { NdArray, AudioInput, AudioOptions, OpenFLAMLoadOptions, LocalSimilarityOptions, TextOutputs } from './api/openflam.ts';
+export { flamFromOfficial, checkOfficialState, readOfficialStateDict, isOfficialLayout, robertaTokenizer } from './model/official.ts';
+export type { OfficialFlam, OfficialTensor, OfficialStateDict, OfficialCheckReport, OfficialLoadOptions, RobertaTokenizerSource } from './model/official.ts';

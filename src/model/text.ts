@@ -6,7 +6,9 @@
 //   encoder.layer.{n}.attention.self.{query,key,value}.*, .attention.output.{dense, LayerNorm}.*,
 //   .intermediate.dense.*, .output.{dense, LayerNorm}.*, pooler.dense.*
 // Only real tokens are computed: a batch is padded to its longest sequence (never to 77) and pads are masked out
-// as keys (their own rows are computed and ignored). No dropout (training uses none here).
+// as keys (their own rows are computed and ignored). No dropout (training uses none here). A word table larger than
+// one storage binding (RoBERTa-base's, 154 MB, on devices that bind at most 128 MiB) is gathered through a copy of
+// the rows the batch uses (inference only).
 import { Tensor, tensor, empty } from '../tensor/tensor.ts';
 import { isGradEnabled } from '../autograd/tape.ts';
 import type { Runtime } from '../gpu/runtime.ts';
