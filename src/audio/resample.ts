@@ -175,6 +175,128 @@ export class Resampler {
     }
     return y;
   }
+
+  /**
+   * Input samples [lo, hi] (inclusive; may reach below 0 or past the end, where the signal is zero) that output
+   * sample k reads. Identity: [k, k].
+   */
+  inputSpan(k: number): [number, number] {
+    if (this.kind === 'identity') return [k, k];
+    const n0 = this.kind === 'polyphase' ? Math.floor((k * this.M) / this.L) : Math.floor((k * this.inRate) / this.outRate);
+    return [n0 - this.K0, n0 + this.K0 + 1];
+  }
+
+  /**
+   * Output samples k0 <= k < k1 of a signal of n samples (n = Infinity while it is still arriving), written to
+   * out[outOffset...]. `x` holds input samples base, base + 1, ... and must cover every sample of
+   * inputSpan(k) that lies in [0, n) for each k. The same arithmetic in the same order as process(), so a
+   * signal rendered in pieces equals process() on the whole signal bit for bit.
+   */
+  render(x: ArrayLike<number>, base: number, n: number, k0: number, k1: number, out: { [i: number]: number }, outOffset = 0): void {
+    const K0 = this.K0, K = 2 * K0 + 2, taps = this.taps;
+    for (let k = k0; k < k1; k++) {
+      let s = 0;
+      if (this.kind === 'identity') s = k < n ? x[k - base] : 0;
+      else if (this.kind === 'polyphase') {
+        const L = this.L, M = this.M;
+        const num = k * M;
+        const n0 = Math.floor(num / L);
+        const tb = (num - n0 * L) * K;
+        const lo = n0 - K0, hi = n0 + K0 + 1;
+        const xo = lo - base;
+        if (lo >= 0 && hi < n) {
+          for (let j = 0; j < K; j++) s += x[xo + j] * taps[tb + j];
+        } else {
+          for (let j = Math.max(0, -lo); j < K && lo + j < n; j++) s += x[xo + j] * taps[tb + j];
+        }
+      } else {
+        const D = this.density, last = taps.length - 2;
+        const t = (k * this.inRate) / this.outRate;
+        const n0 = Math.floor(t);
+        const frac = t - n0;
+        const jlo = Math.max(-K0, -n0), jhi = Math.min(K0 + 1, n - 1 - n0);
+        for (let j = jlo; j <= jhi; j++) {
+          const q = Math.abs(frac - j) * D;
+          const i = Math.floor(q);
+          if (i > last) continue;
+          const w = q - i;
+          s += x[n0 + j - base] * (taps[i] + w * (taps[i + 1] - taps[i]));
+        }
+      }
+      out[outOffset + k - k0] = s;
+    }
+  }
+}
+
+/**
+ * Incremental resampling of a signal that arrives in chunks (a microphone): push() returns every output sample
+ * whose filter support has fully arrived (a delay of about halfWidth input samples), end() the rest. The
+ * concatenated outputs equal resample() of the whole signal exactly.
+ */
+export class StreamResampler {
+  readonly r: Resampler;
+  private buf = new Float64Array(4096);
+  private bufLen = 0;
+  /** Absolute input index of buf[0]. */
+  private base = 0;
+  private received = 0;
+  private nextOut = 0;
+  private ended = false;
+
+  constructor(inRate: number, outRate = 48000, opts: ResampleOptions = {}) {
+    this.r = new Resampler(inRate, outRate, opts);
+  }
+
+  get inRate(): number { return this.r.inRate; }
+  /** Input samples pushed so far. */
+  get inputSamples(): number { return this.received; }
+  /** Output samples returned so far. */
+  get outputSamples(): number { return this.nextOut; }
+
+  /** Append input samples; returns the output samples that became computable (float32). */
+  push(chunk: ArrayLike<number>): Float32Array {
+    if (this.ended) throw new Error('StreamResampler: push() after end()');
+    const need = this.bufLen + chunk.length;
+    if (need > this.buf.length) {
+      const b = new Float64Array(Math.max(need, 2 * this.buf.length));
+      b.set(this.buf.subarray(0, this.bufLen));
+      this.buf = b;
+    }
+    for (let i = 0; i < chunk.length; i++) this.buf[this.bufLen + i] = chunk[i];
+    this.bufLen += chunk.length;
+    this.received += chunk.length;
+    // outputs whose last input sample has arrived: hi(k) < received
+    let k1 = this.nextOut;
+    while (this.r.inputSpan(k1)[1] < this.received) k1++;
+    return this.emit(k1, Infinity);
+  }
+
+  /** The signal ended: the remaining output samples (up to outputLength(total input)). */
+  end(): Float32Array {
+    if (this.ended) return new Float32Array(0);
+    this.ended = true;
+    return this.emit(Math.max(this.nextOut, this.r.outputLength(this.received)), this.received);
+  }
+
+  private emit(k1: number, n: number): Float32Array {
+    const k0 = this.nextOut;
+    const out = new Float32Array(Math.max(0, k1 - k0));
+    if (k1 > k0) {
+      const tmp = new Float64Array(k1 - k0);
+      this.r.render(this.buf, this.base, n, k0, k1, tmp);
+      out.set(tmp);
+      this.nextOut = k1;
+    }
+    // drop input samples no later output reads
+    const keepFrom = Math.max(this.base, Math.min(this.received, this.r.inputSpan(this.nextOut)[0]));
+    const drop = keepFrom - this.base;
+    if (drop > 0) {
+      this.buf.copyWithin(0, drop, this.bufLen);
+      this.bufLen -= drop;
+      this.base = keepFrom;
+    }
+    return out;
+  }
 }
 
 const cache = new Map<string, Resampler>();

@@ -5,3 +5,5 @@ export type { PoolStats } from './pool.ts';
 export { KernelFamily, compileSpec, paramLayout, hashString, ENTRY } from './kernel.ts';
 export type { KernelSpec, BindingDecl, ParamType } from './kernel.ts';
 export { browserRuntime } from './browser.ts';
+export { runtimeFromDevice } from './device.ts';
+export type { AdapterInfoLike } from './device.ts';

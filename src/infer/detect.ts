@@ -1,7 +1,7 @@
 // Sound event detection over audio of any length (browser-safe): 10 s windows with overlap, frame scores of every
 // prompt (unbiased map) stitched onto one timeline of 0.3125 s frames (overlapping windows averaged), optional
 // 3-tap median, events by threshold / gap merge / minimum duration.
-import { scope, type Tensor } from '../tensor/tensor.ts';
+import { scope, keep, type Tensor } from '../tensor/tensor.ts';
 import { noGrad } from '../autograd/tape.ts';
 import type { Flam } from '../model/flam.ts';
 import type { BpeTokenizer } from '../text/bpe.ts';
@@ -42,6 +42,31 @@ export function checkPrompts(prompts: readonly string[]): void {
   prompts.forEach((p, i) => { if (typeof p !== 'string' || p.trim() === '') throw new Error(`prompt ${i + 1} is empty: every prompt must contain text`); });
 }
 
+/** Text embeddings of the prompts, computed once and reused for every window (dispose() when done). */
+export interface PromptEmbeddings { t: Tensor; alpha: Tensor; beta: Tensor; count: number; dispose(): void }
+
+/** Encode prompts once (no gradients): unit text embeddings t [N, J], alpha [N], beta [N]. */
+export function encodePrompts(model: Flam, tok: BpeTokenizer, prompts: readonly string[]): PromptEmbeddings {
+  checkPrompts(prompts);
+  const e = noGrad(() => scope(() => { const x = model.textEmbeddings(prompts, tok); return { t: x.t, alpha: x.alpha, beta: x.beta }; }));
+  for (const x of [e.t, e.alpha, e.beta]) keep(x);
+  return { ...e, count: prompts.length, dispose: () => { e.t.dispose(); e.alpha.dispose(); e.beta.dispose(); } };
+}
+
+/**
+ * Frame scores of 10 s windows (each exactly 480000 samples at 48 kHz) against encoded prompts, in one GPU batch:
+ * scores [B, N, 32] (unbiased map, no median), and the log-mel [B, 1001, 64] when asked. The model must be in
+ * eval mode.
+ */
+export async function scoreWindows(model: Flam, te: PromptEmbeddings, windows: Float32Array[], o: { withLogmel?: boolean } = {}): Promise<{ scores: Float32Array; logmel: Float32Array | null }> {
+  return scope(async () => noGrad(async () => {
+    const image = model.frontend.run(windows, { output: o.withLogmel ? 'both' : 'image', bn: model.bn0.stats! });
+    const a = model.audioEmbeddings(image.image!);
+    const map = flamgram(a.local, te.t, te.alpha, te.beta, { method: 'unbiased', median: false });
+    return { scores: await map.data() as Float32Array, logmel: o.withLogmel ? await image.logmel!.data() as Float32Array : null };
+  }));
+}
+
 export async function detect(model: Flam, tok: BpeTokenizer, samples: Float32Array, prompts: string[], o: DetectOptions = {}): Promise<DetectResult> {
   checkPrompts(prompts);
   if (samples.length === 0) throw new Error('detect: the audio is empty');
@@ -55,18 +80,13 @@ export async function detect(model: Flam, tok: BpeTokenizer, samples: Float32Arr
   const acc = prompts.map(() => new Float64Array(T)), cnt = new Float64Array(T);
   const wasTraining = model.training;
   model.eval();
-  const te = noGrad(() => scope(() => { const e = model.textEmbeddings(prompts, tok); return { t: e.t, alpha: e.alpha, beta: e.beta }; }));
+  const te = encodePrompts(model, tok, prompts);
   const melParts: Float32Array[] = [];
   try {
     const B = o.batch ?? 4;
     for (let w0 = 0; w0 < wins.length; w0 += B) {
       const group = wins.slice(w0, w0 + B);
-      const [s, lm] = await scope(async () => noGrad(async () => {
-        const image = model.frontend.run(group.map((w) => w.samples), { output: o.withLogmel ? 'both' : 'image', bn: model.bn0.stats! });
-        const a = model.audioEmbeddings(image.image!);
-        const map = flamgram(a.local, te.t, te.alpha, te.beta, { method: 'unbiased', median: false });
-        return [await map.data(), o.withLogmel ? await image.logmel!.data() : null] as const;
-      }));
+      const { scores: s, logmel: lm } = await scoreWindows(model, te, group.map((w) => w.samples), { withLogmel: o.withLogmel });
       group.forEach((w, b) => {
         const f0 = Math.round(w.start / FRAME_SECONDS);
         for (let l = 0; l < L; l++) {
@@ -85,7 +105,7 @@ export async function detect(model: Flam, tok: BpeTokenizer, samples: Float32Arr
       o.onProgress?.(Math.min(w0 + B, wins.length), wins.length);
     }
   } finally {
-    (te.t as Tensor).dispose(); te.alpha.dispose(); te.beta.dispose();
+    te.dispose();
     if (wasTraining) model.train();
   }
   let scores = acc.map((a) => Float32Array.from(a, (v, g) => (cnt[g] ? v / cnt[g] : 0)));

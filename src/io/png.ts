@@ -1,5 +1,6 @@
 // Minimal PNG encoder/decoder for RGBA8 images (browser-safe; zlib via fflate). Decoding supports what we encode
-// (8-bit RGBA, non-interlaced, any filter type) so tests can read our figures back.
+// (8-bit RGBA, non-interlaced, any filter type) so tests can read our figures back, and 8-bit RGB (what
+// browser screenshots are), returned as RGBA with alpha 255.
 import { zlibSync, unzlibSync } from 'fflate';
 
 const CRC_TABLE = (() => {
@@ -49,7 +50,7 @@ function ihdr(w: number, h: number): Uint8Array {
 export function decodePng(png: Uint8Array, source = 'png'): { width: number; height: number; rgba: Uint8Array } {
   for (let i = 0; i < 8; i++) if (png[i] !== SIG[i]) throw new Error(`${source}: not a PNG`);
   const dv = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  let p = 8, width = 0, height = 0;
+  let p = 8, width = 0, height = 0, bpp = 4;
   const idat: Uint8Array[] = [];
   while (p + 12 <= png.length) {
     const len = dv.getUint32(p);
@@ -59,7 +60,8 @@ export function decodePng(png: Uint8Array, source = 'png'): { width: number; hei
     const data = png.subarray(p + 8, p + 8 + len);
     if (type === 'IHDR') {
       width = dv.getUint32(p + 8); height = dv.getUint32(p + 12);
-      if (data[8] !== 8 || data[9] !== 6 || data[12] !== 0) throw new Error(`${source}: only 8-bit RGBA non-interlaced PNGs are supported`);
+      if (data[8] !== 8 || (data[9] !== 6 && data[9] !== 2) || data[12] !== 0) throw new Error(`${source}: only 8-bit RGBA or RGB non-interlaced PNGs are supported`);
+      bpp = data[9] === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     p += 12 + len;
@@ -67,18 +69,22 @@ export function decodePng(png: Uint8Array, source = 'png'): { width: number; hei
   const z = new Uint8Array(idat.reduce((s, d) => s + d.length, 0));
   let o = 0; for (const d of idat) { z.set(d, o); o += d.length; }
   const raw = unzlibSync(z);
-  const stride = width * 4;
-  const rgba = new Uint8Array(stride * height);
+  const stride = width * bpp;
+  if (raw.length < (stride + 1) * height) throw new Error(`${source}: image data too short for ${width} x ${height}`);
+  const px = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const f = raw[y * (stride + 1)];
     for (let x = 0; x < stride; x++) {
       const v = raw[y * (stride + 1) + 1 + x];
-      const a = x >= 4 ? rgba[y * stride + x - 4] : 0, b = y > 0 ? rgba[(y - 1) * stride + x] : 0, c = x >= 4 && y > 0 ? rgba[(y - 1) * stride + x - 4] : 0;
+      const a = x >= bpp ? px[y * stride + x - bpp] : 0, b = y > 0 ? px[(y - 1) * stride + x] : 0, c = x >= bpp && y > 0 ? px[(y - 1) * stride + x - bpp] : 0;
       let pred = 0;
       if (f === 1) pred = a; else if (f === 2) pred = b; else if (f === 3) pred = (a + b) >> 1;
       else if (f === 4) { const pp = a + b - c, pa = Math.abs(pp - a), pb = Math.abs(pp - b), pc = Math.abs(pp - c); pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
-      rgba[y * stride + x] = (v + pred) & 255;
+      px[y * stride + x] = (v + pred) & 255;
     }
   }
+  if (bpp === 4) return { width, height, rgba: px };
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) { rgba[4 * i] = px[3 * i]; rgba[4 * i + 1] = px[3 * i + 1]; rgba[4 * i + 2] = px[3 * i + 2]; rgba[4 * i + 3] = 255; }
   return { width, height, rgba };
 }
