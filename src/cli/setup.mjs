@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Prompts of the main job (weights/example.flac holds a synth pad, a ringing phone, a choir and gunshots). */
+const MAIN_PROMPTS = ['a phone ringing', 'a choir singing', 'gunshots', 'a dog barking'];
 const log = (m) => console.log(`[setup] ${m}`);
 
 function run(cmd, args, opts = {}) {
@@ -98,9 +100,13 @@ function main() {
   }
   log(`adapter: ${adapter.description || adapter.device || '?'} (vendor ${adapter.vendor || '?'}, ${adapter.architecture || '?'}${adapter.fallback ? ', fallback' : ''})`);
   if (!process.argv.includes('--no-run')) {
-    // The main job. Until a trained model ships (issue 7: `flam detect` on the bundled example), it is the engine's
-    // own check on this adapter: limits and the matmul design measured fastest here.
-    run(process.execPath, [join(root, 'src', 'cli', 'flam.mjs'), 'info']);
+    // The main job: the shipped model detects events in the bundled example clip (and draws example.png).
+    const flam = join(root, 'src', 'cli', 'flam.mjs');
+    if (existsSync(join(root, 'weights', 'flam-tiny.safetensors'))) {
+      run(process.execPath, [flam, 'detect', join(root, 'weights', 'example.flac'), ...MAIN_PROMPTS.flatMap((p) => ['--prompt', p]), '--png', join(root, 'example.png')]);
+    } else {
+      run(process.execPath, [flam, 'info']);
+    }
   }
 }
 
