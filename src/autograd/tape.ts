@@ -4,30 +4,32 @@
 // it has run. Leaf tensors with requiresGrad receive `.grad` (accumulated across backward calls).
 import { Tensor, scope, keep, type GradNode } from '../tensor/tensor.ts';
 
-let gradEnabled = true;
+// Grad mode is off while any noGrad region is active. A depth counter (not a saved previous value) keeps async
+// regions that overlap or end out of order from leaving recording switched off: every region entered leaves once.
+let noGradDepth = 0;
 
-export function isGradEnabled(): boolean { return gradEnabled; }
+export function isGradEnabled(): boolean { return noGradDepth === 0; }
 
-/** Run fn with recording off (inference, optimizer updates). */
+/** Run fn with recording off (inference, optimizer updates). Async functions keep it off until they settle. */
 export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
+  noGradDepth++;
+  let r: T;
   try {
-    const r = fn();
-    if (r && typeof (r as any).then === 'function') {
-      return (r as any).finally(() => { gradEnabled = prev; });
-    }
-    gradEnabled = prev;
-    return r;
+    r = fn();
   } catch (e) {
-    gradEnabled = prev;
+    noGradDepth--;
     throw e;
   }
+  if (r && typeof (r as any).then === 'function') {
+    return (r as any).finally(() => { noGradDepth--; });
+  }
+  noGradDepth--;
+  return r;
 }
 
 /** True when an op with these inputs must be recorded. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
-  if (!gradEnabled) return false;
+  if (noGradDepth > 0) return false;
   for (const t of inputs) if (t && t.requiresGrad) return true;
   return false;
 }

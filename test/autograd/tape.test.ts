@@ -35,6 +35,19 @@ s('noGrad records nothing; backward on a non-grad tensor is a clear error', asyn
   x.dispose(); y.dispose(); z.dispose();
 });
 
+s('async noGrad regions that overlap or end out of order never leave recording off', async () => {
+  let release!: () => void;
+  const slow = F.noGrad(() => new Promise<void>((r) => { release = r; }));
+  const fast = F.noGrad(async () => { assert.is(F.isGradEnabled(), false); });
+  await fast;
+  assert.is(F.isGradEnabled(), false, 'still inside the slow region');
+  release();
+  await slow;
+  assert.is(F.isGradEnabled(), true);
+  await F.noGrad(async () => { throw new Error('x'); }).catch(() => {});
+  assert.is(F.isGradEnabled(), true, 'a rejected region leaves too');
+});
+
 s('no leak: pool live bytes return to baseline after repeated forward/backward', async () => {
   const rt = await getTestDevice();
   const W = t32(rt, f32r(randn(32 * 16, 3)), [32, 16], true);
