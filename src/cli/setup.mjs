@@ -21,7 +21,9 @@ function run(cmd, args, opts = {}) {
 
 function npmDeps() {
   const lock = existsSync(join(root, 'package-lock.json'));
-  run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  // onnxruntime-node (a benchmark peer) would otherwise download CUDA binaries from outside the npm registry in its
+  // postinstall; its CPU build ships in the package.
+  run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
 }
 
 /** Ask dawn.node for an adapter in a child process (a fresh process sees a newly installed driver). */
