@@ -4,6 +4,7 @@ import { nodeRuntime } from '../src/gpu/node.ts';
 import { tuneMatmul } from '../src/ops/matmul.ts';
 import { benchMatmul } from './matmul.bench.ts';
 import { benchElementwise } from './elementwise.bench.ts';
+import { benchKernels } from './kernels.bench.ts';
 import { benchMel, melRatios } from './mel.bench.ts';
 import { benchData } from './data.bench.ts';
 import { benchHtsat } from './htsat.bench.ts';
@@ -31,6 +32,7 @@ if (want('matmul')) {
   }
 }
 if (want('elementwise')) printTable('elementwise and dispatch', await benchElementwise(rt), ['gbps', 'us_per_dispatch']);
+if (want('kernels')) printTable('reductions, softmax, layer norm, gather/scatter, transpose, AdamW', await benchKernels(rt), ['gbps']);
 if (want('data')) printTable('data (simulator throughput, CPU)', await benchData(quick), ['clips_per_s']);
 if (want('htsat')) printTable('htsat (window attention; HTSAT forward, batch 1, random weights; peers on the same weights)', await benchHtsat(rt, quick, !args.includes('--no-peers')), ['clips_per_s', 'gflops', 'ours_speedup', 'max_abs_diff_vs_ours']);
 if (want('sim_loss')) printTable('sim_loss (L_SED loss + backward: chunked vs naive [A*L, K])', await benchSimLoss(rt, quick), ['A', 'K', 'design', 'peak_bytes', 'extra_bytes', 'gflops']);
