@@ -19,18 +19,13 @@ import { decodeNpy } from '../src/io/npy.ts';
 import { timeIt, report, deviceString, type BenchResult } from './util.ts';
 import { windowAttentionRef } from '../test/ref/window_attention.ts';
 
+import { mulberry32 } from '../src/util/rng.ts';
+
 const root = join(import.meta.dirname, '..');
 
 function rand(n: number, seed: number, scale = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1) * scale;
-  }
-  return out;
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 }
 
 /** Validate the fused kernel against the float64 reference before timing (masked, T = 64, D = 32). */

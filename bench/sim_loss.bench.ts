@@ -12,13 +12,11 @@ import { sedLoss, sedLossNaive, sedTargets, labelsFromOwners, type SedDesign, ty
 import { report, deviceString, type BenchResult } from './util.ts';
 import { sedLossRef } from '../test/ref/sim_loss.ts';
 
+import { mulberry32 as rng } from '../src/util/rng.ts';
+
 const SIZES: [number, number][] = [[64, 320], [256, 1280], [1024, 5120]];
 const L = 32, D = 512;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
 
 /** Unit-norm random rows. */
 function unitRows(n: number, seed: number): Float32Array {

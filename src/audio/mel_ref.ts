@@ -279,16 +279,8 @@ export interface StripeOptions {
 }
 
 /** Deterministic PRNG (mulberry32) returning uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../util/rng.ts';
+export { mulberry32 };
 
 /**
  * SpecAugment frequency stripes for a batch, seeded: for each example in order, for each stripe in order,

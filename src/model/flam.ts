@@ -4,7 +4,7 @@
 // small variants that train on one machine ('tiny': GloVe-initialised frozen word embeddings, so unseen words in
 // prompts still land near their meaning; the frozen table is rebuilt from weights/glove at load and never stored).
 import type { Runtime } from '../gpu/runtime.ts';
-import { Tensor, keep, tensor } from '../tensor/tensor.ts';
+import { Tensor, tensor } from '../tensor/tensor.ts';
 import { Module } from '../nn/module.ts';
 import { Htsat, HTSAT_PRESETS, type HtsatConfig } from './htsat.ts';
 import { TextEncoder, TEXT_PRESETS, type TextConfig, type TextOutput } from './text.ts';
@@ -190,4 +190,3 @@ export async function flamFromFile(rt: Runtime, bytes: Uint8Array, source: strin
   return model;
 }
 
-export { keep };

@@ -5,16 +5,8 @@ import type { Runtime } from '../gpu/runtime.ts';
 import { linear, layerNorm } from '../autograd/ops.ts';
 
 /** Deterministic PRNG for initialisation (mulberry32). */
-export function initRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as initRng } from '../util/rng.ts';
+export { initRng };
 
 export abstract class Module {
   /** Training mode (dropout, DropPath, batch statistics). */

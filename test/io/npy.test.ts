@@ -3,20 +3,12 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeNpy, encodeNpy, type NpyData } from '../../src/io/npy.ts';
-import { assertClose, randn, TOL } from '../util/compare.ts';
+import { throwsWith, assertClose, randn, TOL } from '../util/compare.ts';
 
 const s = suite('npy');
 const dir = join(import.meta.dirname, '..', 'fixtures', 'io', 'npy');
 const load = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
 
-function throwsWith(fn: () => unknown, re: RegExp, label: string): void {
-  try { fn(); } catch (e) {
-    const msg = (e as Error).message;
-    assert.ok(re.test(msg), `${label}: message ${JSON.stringify(msg)} does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${label}: no error thrown`);
-}
 
 function headerOf(b: Uint8Array): { version: number; text: string; dataStart: number } {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PyDict, PyGlobal, PySet, PyTuple, pyToJs, unpickle, type PyValue } from '../../src/io/pickle.ts';
+import { throwsWith } from '../util/compare.ts';
 
 const s = suite('pickle');
 const dir = join(import.meta.dirname, '..', 'fixtures', 'pth');
@@ -21,14 +22,6 @@ function pk(...parts: (string | number | Uint8Array)[]): Uint8Array {
 const u32le = (n: number) => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255];
 const u64le = (n: number) => [...u32le(n), 0, 0, 0, 0];
 
-function throwsWith(fn: () => unknown, re: RegExp, label: string): void {
-  try { fn(); } catch (e) {
-    const msg = (e as Error).message;
-    assert.ok(re.test(msg), `${label}: message ${JSON.stringify(msg)} does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${label}: no error thrown`);
-}
 
 /** Our VM's value in the tagged form make_fixtures.py writes (see tag() there). */
 function tag(v: PyValue): unknown {

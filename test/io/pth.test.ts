@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import { loadPth, readPth, type PthTensor } from '../../src/io/pth.ts';
 import { crc32, ZipArchive } from '../../src/io/zip.ts';
 import { validateStateDict } from '../../src/model/checkpoint_keys.ts';
-import { assertClose, TOL } from '../util/compare.ts';
+import { throwsWith, assertClose, TOL } from '../util/compare.ts';
 
 const s = suite('pth');
 const dir = join(import.meta.dirname, '..', 'fixtures', 'pth');
@@ -55,14 +55,6 @@ function checkAll(file: string, want: Record<string, Expect>): void {
   for (const [k, e] of Object.entries(want)) checkTensor(`${file} "${k}"`, got.get(k)!, e);
 }
 
-function throwsWith(fn: () => unknown, re: RegExp, label: string): void {
-  try { fn(); } catch (e) {
-    const msg = (e as Error).message;
-    assert.ok(re.test(msg), `${label}: message ${JSON.stringify(msg)} does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${label}: no error thrown`);
-}
 
 s('every dtype, transposed and expanded views, shared storages, Parameters (protocol 2, as torch.save writes)', () => {
   checkAll('dtypes.pth', expected.dtypes);

@@ -6,7 +6,7 @@ import {
   DTYPE_SIZE, decodeSafetensors, encodeSafetensors, parseSafetensorsHeader, type SafetensorsDType, type TensorSpec,
 } from '../../src/io/safetensors.ts';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../src/io/half.ts';
-import { assertClose, rng, TOL } from '../util/compare.ts';
+import { throwsWith, assertClose, rng, TOL } from '../util/compare.ts';
 
 const s = suite('safetensors');
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'io');
@@ -24,14 +24,6 @@ function handFile(header: string, data: Uint8Array, pad = true): Uint8Array {
   return out;
 }
 
-function throwsWith(fn: () => unknown, re: RegExp, label: string): void {
-  try { fn(); } catch (e) {
-    const msg = (e as Error).message;
-    assert.ok(re.test(msg), `${label}: message ${JSON.stringify(msg)} does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${label}: no error thrown`);
-}
 
 function handBuilt(): Uint8Array {
   const data = new Uint8Array(16 + 16 + 4);

@@ -2,18 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { deflateSync, zipSync } from 'fflate';
 import { crc32, ZipArchive } from '../../src/io/zip.ts';
+import { throwsWith } from '../util/compare.ts';
 
 const s = suite('zip');
 const enc = new TextEncoder();
 
-function throwsWith(fn: () => unknown, re: RegExp, label: string): void {
-  try { fn(); } catch (e) {
-    const msg = (e as Error).message;
-    assert.ok(re.test(msg), `${label}: message ${JSON.stringify(msg)} does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${label}: no error thrown`);
-}
 
 /**
  * A one-entry archive written by hand with every ZIP64 field (APPNOTE 4.3.14-4.3.16, 4.5.3): the central directory

@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { BpeTokenizer, GPT2_TOKENIZER_FILES, SPECIAL_TOKENS } from '../../src/text/bpe.ts';
 import { gunzip } from '../../src/io/gzip.ts';
 import { sha256Hex } from '../../src/io/checksum.ts';
+import { throwsWith } from '../util/compare.ts';
 
 const s = suite('bpe');
 const root = join(import.meta.dirname, '..', '..');
@@ -17,14 +18,6 @@ let warnings: string[] = [];
 // The plain GPT-2 files, for the synchronous constructor.
 let vocabText = '', mergesText = '';
 
-function throwsWith(fn: () => unknown, re: RegExp, label: string): void {
-  try { fn(); } catch (e) {
-    const msg = (e as Error).message;
-    assert.ok(re.test(msg), `${label}: message ${JSON.stringify(msg)} does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${label}: no error thrown`);
-}
 
 s.before(async () => {
   const vocab = new Uint8Array(readFileSync(join(root, GPT2_TOKENIZER_FILES.vocab)));

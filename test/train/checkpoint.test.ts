@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../../src/index.ts';
 import { Linear } from '../../src/nn/module.ts';
-import { Rng } from '../../src/train/rng.ts';
+import { Rng } from '../../src/util/rng.ts';
 import { lrAt } from '../../src/train/schedule.ts';
 import { encodeCheckpoint, decodeCheckpoint, restoreOptimizer } from '../../src/train/checkpoint.ts';
 import { getTestDevice } from '../util/gpu.ts';

@@ -53,16 +53,8 @@ export function assertClose(name: string, got: ArrayLike<number>, ref: ArrayLike
 }
 
 /** Deterministic PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/util/rng.ts';
+export { rng };
 
 /** n uniform values in [lo, hi) as float64, seeded. */
 export function randn(n: number, seed: number, lo = -1, hi = 1): Float64Array {
@@ -80,4 +72,14 @@ export async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<v
     return;
   }
   throw new Error(`expected a rejection matching ${re}, but it resolved`);
+}
+
+/** Asserts that fn throws an Error whose message matches re; `label` names the case in the failure. */
+export function throwsWith(fn: () => unknown, re: RegExp, label: string): void {
+  try { fn(); } catch (e) {
+    const msg = (e as Error).message;
+    if (!re.test(msg)) throw new Error(`${label}: message ${JSON.stringify(msg)} does not match ${re}`);
+    return;
+  }
+  throw new Error(`${label}: no error thrown`);
 }

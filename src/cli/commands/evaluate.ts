@@ -3,7 +3,7 @@
 import { nodeRuntime } from '../../gpu/node.ts';
 import { tuneMatmul } from '../../ops/matmul.ts';
 import { loadModel, loadTokenizer } from '../model.ts';
-import { evaluateSplit } from './train.ts';
+import { evaluateSplit } from '../eval_split.ts';
 import { atomicWriteSync } from '../fsutil.ts';
 import { parseArgs } from '../argv.ts';
 

@@ -10,13 +10,11 @@ import { lrAt } from '../../train/schedule.ts';
 import { encodeCheckpoint, decodeCheckpoint, restoreOptimizer } from '../../train/checkpoint.ts';
 import { resolveTrainConfig, type TrainConfig } from '../../train/config.ts';
 import { flamTrainStep } from '../../train/flam_step.ts';
-import { scoreClips, groupMetrics, type EvalClip, type EvalPrompt } from '../../train/evaluate.ts';
+import { evaluateSplit } from '../eval_split.ts';
 import { createFlam, loadFlamState, type Flam } from '../../model/flam.ts';
 import type { BpeTokenizer } from '../../text/bpe.ts';
 import { loadTokenizer, gloveBytes } from '../model.ts';
-import { SedLoader, type ClipProvider } from '../../data/loader.ts';
-import { CLASSES, phrasingsFor } from '../../data/classes.ts';
-import { parseEventTable } from '../../eval/tsv.ts';
+import { SedLoader } from '../../data/loader.ts';
 import { datasetProvider } from '../data/dataset.ts';
 import { atomicWriteSync } from '../fsutil.ts';
 import { parseArgs } from '../argv.ts';
@@ -31,39 +29,6 @@ function progressBar(step: number, total: number, width = 24): string {
 }
 
 const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`);
-
-/** Prompts for evaluation: one caption per event class present, drawn from the split's phrasings. */
-export function evalPrompts(split: 'validation' | 'test', labels: Set<string>): EvalPrompt[] {
-  const out: EvalPrompt[] = [];
-  for (const c of CLASSES) {
-    if (c.role !== 'event' || !labels.has(c.label)) continue;
-    if (c.heldOut && split !== 'test') continue;
-    const { captions, novelty } = phrasingsFor(c, split);
-    out.push({ label: c.label, caption: captions[0], group: novelty === 'class' ? 'held-out classes' : novelty === 'phrasing' ? 'seen classes, held-out phrasings' : 'seen' });
-  }
-  return out;
-}
-
-/** Clips of a split in batches, as EvalClips. */
-export async function* splitBatches(dir: string, split: 'validation' | 'test', count: number, batch: number): AsyncGenerator<EvalClip[]> {
-  const meta = JSON.parse(readFileSync(join(dir, split, 'captions.json'), 'utf8')) as { files: { file: string }[] };
-  const prov: ClipProvider = datasetProvider(dir, split);
-  const n = Math.min(count, prov.size);
-  for (let i = 0; i < n; i += batch) {
-    const items = await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => prov.get(i + j)));
-    yield items.map((it, j) => ({ filename: meta.files[i + j].file, audio: it.audio, events: it.events }));
-  }
-}
-
-export async function evaluateSplit(rt: Awaited<ReturnType<typeof nodeRuntime>>, model: Flam, tok: BpeTokenizer, dir: string, split: 'validation' | 'test', count: number) {
-  const truth = parseEventTable(readFileSync(join(dir, split, 'labels.tsv'), 'utf8'), join(dir, split, 'labels.tsv'), { overlaps: 'ignore' }).events;
-  const meta = JSON.parse(readFileSync(join(dir, split, 'captions.json'), 'utf8')) as { files: { file: string }[] };
-  const files = new Set(meta.files.slice(0, count).map((f) => f.file));
-  const labels = new Set(truth.filter((e) => files.has(e.filename)).map((e) => e.label));
-  const prompts = evalPrompts(split, labels);
-  const sc = await scoreClips(rt, model, tok, splitBatches(dir, split, count, 8), prompts);
-  return { metrics: groupMetrics(sc, truth), scored: sc };
-}
 
 export async function run(args: string[]): Promise<void> {
   const a = parseArgs('flam train', args, { config: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, steps: { type: 'number' }, 'max-minutes': { type: 'number' }, resume: { type: 'flag' }, help: { type: 'flag' } });
